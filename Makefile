@@ -1,0 +1,41 @@
+# Two commands do all the set-up on a fresh clone:  `make up`  and  `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+EMU    := tools/firestore-emulator
+EMU_STAMP := $(EMU)/node_modules/.installed-stamp
+
+.PHONY: up test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(EMU_STAMP): $(EMU)/package.json $(EMU)/package-lock.json
+	cd $(EMU) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(EMU_STAMP)
+
+## Run the embedded stack (Temporal dev server + worker + API/UI + SQLite store) with a demo tenant.
+up: $(STAMP)
+	$(BIN)/stratgate up --demo
+
+## Lint, type-check and run the whole test suite on real components.
+test: $(STAMP) $(EMU_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## Every benchmark, each printing its ratio against a baseline measured in the same run.
+bench: $(STAMP) $(EMU_STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(EMU)/node_modules .pytest_cache .mypy_cache .ruff_cache

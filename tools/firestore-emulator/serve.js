@@ -1,0 +1,29 @@
+// Usage: node serve.js [port]   (port 0 = any free port)
+// Prints "listening 127.0.0.1:<port>" once ready, then serves until stdin closes or a signal.
+"use strict";
+const { ServerCredentials } = require("@grpc/grpc-js");
+const { FirestoreServer } = require("@firestore-emulator/server");
+
+function main() {
+  const port = Number(process.argv[2] || 0);
+  const emulator = new FirestoreServer();
+  // FirestoreServer.start() binds every interface and hides the port it got; bind its gRPC
+  // server ourselves so the emulator listens on loopback only and can report an ephemeral port.
+  emulator.server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err, bound) => {
+    if (err) {
+      process.stderr.write(`${err.stack || err}\n`);
+      process.exit(1);
+    }
+    process.stdout.write(`listening 127.0.0.1:${bound}\n`);
+  });
+  const stop = () => {
+    emulator.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.stdin.on("end", stop);
+  process.stdin.resume();
+}
+
+main();
