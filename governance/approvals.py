@@ -1,0 +1,119 @@
+"""Approval rules: who may sign which step, separation of duties, expiry."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from governance.errors import ApprovalRefused
+from governance.policy import ApprovalRequirement
+from governance.records import Approval
+from governance.roles import Role
+
+
+def missing_roles(requirement: ApprovalRequirement, approvals: Sequence[Approval]) -> list[Role]:
+    """Role slots still open, in the requirement's order (a role listed twice, twice)."""
+    have = Counter(a.role for a in approvals)
+    missing: list[Role] = []
+    for role in requirement.roles:
+        if have[role] > 0:
+            have[role] -= 1
+        else:
+            missing.append(role)
+    return missing
+
+
+def is_complete(requirement: ApprovalRequirement, approvals: Sequence[Approval]) -> bool:
+    return not missing_roles(requirement, approvals)
+
+
+def split_expired(
+    approvals: Iterable[Approval], now: datetime, ttl_seconds: int
+) -> tuple[list[Approval], list[Approval]]:
+    """(still valid, expired) approvals: a sign-off older than the policy's TTL no longer counts."""
+    cutoff = now - timedelta(seconds=ttl_seconds)
+    active: list[Approval] = []
+    expired: list[Approval] = []
+    for approval in approvals:
+        (active if approval.approved_at > cutoff else expired).append(approval)
+    return active, expired
+
+
+def check_approval(
+    *,
+    requirement: ApprovalRequirement,
+    approvals: Sequence[Approval],
+    requested_by: str,
+    approver: str,
+    role: Role | str,
+    directory_roles: Iterable[Role | str] | None,
+) -> Role:
+    """Refuse an approval that breaks a rule; returns the role it fills.
+
+    `directory_roles` are the approver's roles in the tenant directory (None: unknown person).
+    """
+    role = _known_role(role)
+    if directory_roles is None:
+        raise ApprovalRefused(
+            f"{approver} is not in the tenant's approver directory", field="approved_by"
+        )
+    if role not in {Role(r) for r in directory_roles}:
+        raise ApprovalRefused(f"{approver} does not hold the role {role}", field="role")
+    if role not in requirement.roles:
+        needed = ", ".join(dict.fromkeys(requirement.roles))
+        raise ApprovalRefused(
+            f"this transition does not need {role} (needs {needed})", field="role"
+        )
+    if approver == requested_by:
+        raise ApprovalRefused(
+            f"{approver} requested this promotion and cannot approve it", field="approved_by"
+        )
+    earlier = next((a for a in approvals if a.approved_by == approver), None)
+    if earlier is not None:
+        raise ApprovalRefused(
+            f"{approver} already signed this request as {earlier.role}: one person fills one role",
+            field="approved_by",
+        )
+    missing = missing_roles(requirement, approvals)
+    if role not in missing:
+        raise ApprovalRefused(f"the {role} approval is already filled", field="role")
+    if requirement.ordered and missing[0] != role:
+        raise ApprovalRefused(
+            f"approvals for this transition go in order: {missing[0]} signs before {role}",
+            field="role",
+        )
+    return role
+
+
+def check_rejection(
+    *,
+    requirement: ApprovalRequirement,
+    requested_by: str,
+    rejector: str,
+    role: Role | str,
+    directory_roles: Iterable[Role | str] | None,
+) -> Role:
+    """Anyone holding a role this transition needs may reject, except the requester."""
+    role = _known_role(role)
+    if directory_roles is None:
+        raise ApprovalRefused(
+            f"{rejector} is not in the tenant's approver directory", field="rejected_by"
+        )
+    if role not in {Role(r) for r in directory_roles}:
+        raise ApprovalRefused(f"{rejector} does not hold the role {role}", field="role")
+    if role not in requirement.roles:
+        raise ApprovalRefused(f"this transition does not need {role}", field="role")
+    if rejector == requested_by:
+        raise ApprovalRefused(
+            f"{rejector} requested this promotion; cancel it instead", field="rejected_by"
+        )
+    return role
+
+
+def _known_role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise ApprovalRefused(f"unknown role {role!r} (known: {known})", field="role") from None

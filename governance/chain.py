@@ -1,0 +1,43 @@
+"""Verification of a strategy's hash chain of promotion records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+
+from governance.records import PromotionRecord
+from governance.stage_change import record_hash
+
+
+class ChainVerification(BaseModel):
+    ok: bool
+    checked: int
+    first_broken_record_id: str | None = None
+    reason: str | None = None
+
+
+def verify_chain(records: Iterable[PromotionRecord]) -> ChainVerification:
+    """Check every record's own hash, its link to the previous one and its position.
+
+    Names the first broken link, so an auditor knows where history stops being trustworthy.
+    """
+    ordered = sorted(records, key=lambda r: r.sequence)
+    prev_hash: str | None = None
+    for expected_sequence, record in enumerate(ordered, start=1):
+        problem = None
+        if record.sequence != expected_sequence:
+            problem = f"sequence {record.sequence} where {expected_sequence} was expected"
+        elif record.record_hash != record_hash(record):
+            problem = "record_hash does not match the record's content (altered)"
+        elif record.prev_record_hash != prev_hash:
+            problem = "prev_record_hash does not match the previous record's hash"
+        if problem:
+            return ChainVerification(
+                ok=False,
+                checked=expected_sequence,
+                first_broken_record_id=record.record_id,
+                reason=problem,
+            )
+        prev_hash = record.record_hash
+    return ChainVerification(ok=True, checked=len(ordered))

@@ -1,0 +1,47 @@
+"""Domain errors. Each names the field at fault and the reason, so callers can show both."""
+
+from __future__ import annotations
+
+
+class GovernanceError(Exception):
+    """A refusal by a governance rule. `code` is stable and machine-readable."""
+
+    code = "governance_error"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "field": self.field, "message": self.message}
+
+
+class PolicyMissing(GovernanceError):
+    code = "missing_policy"
+
+
+class InvalidTransition(GovernanceError):
+    code = "invalid_transition"
+
+
+class ApprovalRefused(GovernanceError):
+    code = "approval_refused"
+
+
+class PreconditionFailed(GovernanceError):
+    """The strategy changed since the caller looked: nothing was written."""
+
+    code = "precondition_failed"
+
+
+class RecordConflict(GovernanceError):
+    """A different record already exists under this id or chain position."""
+
+    code = "record_conflict"
+
+
+class NotFound(GovernanceError):
+    code = "not_found"

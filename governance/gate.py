@@ -1,0 +1,165 @@
+"""The execution gate: what a strategy may do right now. It always fails closed.
+
+The promotion stage is only a ceiling; the global rails (kill-switch, marketdata freshness,
+agent state, trading mode, broker host, the platform's shadow toggle) can only lower it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from governance.policy import PromotionPolicy
+from governance.records import StrategyDoc, UtcDatetime
+from governance.stages import LifecycleStage
+
+
+class GateMode(StrEnum):
+    NO_EXECUTION = "NO_EXECUTION"  # signals only
+    SIMULATE = "SIMULATE"  # simulated fills, no broker contact
+    PAPER = "PAPER"  # paper orders
+    LIVE = "LIVE"  # real orders
+
+    @property
+    def executing(self) -> bool:
+        """Whether the broker (paper or live) is contacted."""
+        return self in (GateMode.PAPER, GateMode.LIVE)
+
+
+class AgentState(StrEnum):
+    READY = "READY"
+    DEGRADED = "DEGRADED"
+    HALTED = "HALTED"
+    ERROR = "ERROR"
+
+
+Cap = Callable[[GateMode, str, str], None]
+_ORDER = [GateMode.NO_EXECUTION, GateMode.SIMULATE, GateMode.PAPER, GateMode.LIVE]
+_CEILING = {
+    LifecycleStage.OBSERVE: GateMode.NO_EXECUTION,
+    LifecycleStage.SHADOW: GateMode.SIMULATE,
+    LifecycleStage.PAPER: GateMode.PAPER,
+    LifecycleStage.LIVE: GateMode.LIVE,
+}
+
+
+class GateInputs(BaseModel):
+    """Everything the gate looks at. `None` means unknown, and unknown fails closed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    now: UtcDatetime
+    kill_switch: bool | None = None
+    marketdata_age_ms: float | None = None
+    agent_state: str | None = None
+    trading_mode: str | None = None
+    broker_host: str | None = None
+    global_shadow_mode: bool | None = False
+    strategy: StrategyDoc | None = None
+    policy: PromotionPolicy | None = None
+
+
+class GateReason(BaseModel):
+    code: str
+    message: str
+
+
+class GateDecision(BaseModel):
+    mode: GateMode
+    executing: bool
+    stage: LifecycleStage | None
+    reasons: list[GateReason] = Field(default_factory=list)
+
+
+def kill_switch_engaged(env: dict[str, str] | None = None, halt_file: Path | None = None) -> bool:
+    """`EXECUTION_HALTED=1` or the halt file (`EXECUTION_HALT_FILE`, if set) present."""
+    env = dict(os.environ) if env is None else env
+    if env.get("EXECUTION_HALTED", "").strip() == "1":
+        return True
+    path = halt_file or (
+        Path(env["EXECUTION_HALT_FILE"]) if env.get("EXECUTION_HALT_FILE") else None
+    )
+    return bool(path and path.exists())
+
+
+def is_paper_host(host: str | None) -> bool:
+    if not host:
+        return False
+    name = (urlparse(host).hostname if "//" in host else host.split("/")[0]) or ""
+    return any(label.startswith("paper") for label in name.lower().split("."))
+
+
+def decide(inputs: GateInputs) -> GateDecision:
+    reasons: list[GateReason] = []
+    ceiling = GateMode.LIVE
+
+    def cap(mode: GateMode, code: str, message: str) -> None:
+        nonlocal ceiling
+        reasons.append(GateReason(code=code, message=message))
+        ceiling = min(ceiling, mode, key=_ORDER.index)
+
+    strategy, policy = inputs.strategy, inputs.policy
+    stage = strategy.effective_stage() if strategy else None
+    if inputs.kill_switch is not False:
+        cap(
+            GateMode.NO_EXECUTION, "kill_switch", "kill-switch engaged or unknown: nothing executes"
+        )
+    if policy is None:
+        cap(
+            GateMode.NO_EXECUTION, "missing_policy", "no promotion policy: unknown config ⇒ OBSERVE"
+        )
+    if strategy is None:
+        cap(GateMode.NO_EXECUTION, "unknown_strategy", "strategy is not registered")
+    else:
+        assert stage is not None
+        if _CEILING[stage] != GateMode.LIVE:
+            cap(_CEILING[stage], f"stage_{stage.value.lower()}", f"strategy stage is {stage}")
+        if strategy.status != "active":
+            cap(GateMode.NO_EXECUTION, "strategy_inactive", f"strategy status is {strategy.status}")
+        if strategy.freeze:
+            cap(GateMode.SIMULATE, "frozen", f"strategy is frozen ({strategy.freeze_reason})")
+        if stage == LifecycleStage.LIVE and not _live_enabled(strategy, inputs.now):
+            cap(GateMode.PAPER, "live_enablement_lapsed", "LIVE enablement is absent or lapsed")
+    _marketdata(inputs, policy, cap)
+    if inputs.agent_state is None:
+        cap(GateMode.NO_EXECUTION, "agent_state_unknown", "execution agent state unknown")
+    elif inputs.agent_state.upper() != AgentState.READY:
+        cap(GateMode.NO_EXECUTION, "agent_not_ready", f"execution agent is {inputs.agent_state}")
+    if inputs.global_shadow_mode is not False:
+        cap(GateMode.SIMULATE, "global_shadow_mode", "systemStatus/config.is_shadow_mode is on")
+    _broker(inputs, stage, cap)
+    return GateDecision(mode=ceiling, executing=ceiling.executing, stage=stage, reasons=reasons)
+
+
+def _live_enabled(strategy: StrategyDoc, now: datetime) -> bool:
+    return strategy.live_enabled_until is not None and strategy.live_enabled_until > now
+
+
+def _marketdata(inputs: GateInputs, policy: PromotionPolicy | None, cap: Cap) -> None:
+    age = inputs.marketdata_age_ms
+    limit = policy.data_integrity_thresholds.marketdata_max_age_ms if policy else None
+    if age is None or age < 0 or age != age:
+        cap(GateMode.NO_EXECUTION, "marketdata_unknown", "marketdata age unknown")
+    elif limit is None or age > limit:
+        cap(GateMode.NO_EXECUTION, "marketdata_stale", f"marketdata is {age:.0f} ms old")
+
+
+def _broker(inputs: GateInputs, stage: LifecycleStage | None, cap: Cap) -> None:
+    mode = (inputs.trading_mode or "").strip().lower()
+    if mode == "live":
+        # LIVE needs TRADING_MODE=live and a non-paper broker; nothing else lifts the ceiling.
+        if is_paper_host(inputs.broker_host) or not inputs.broker_host:
+            cap(GateMode.PAPER, "broker_host_not_live", "broker host is not a live host")
+        return
+    if stage == LifecycleStage.LIVE:
+        cap(GateMode.PAPER, "trading_mode_not_live", "TRADING_MODE is not live")
+    if mode != "paper":
+        cap(GateMode.SIMULATE, "trading_mode_not_paper", f"TRADING_MODE is {mode or 'unset'}")
+    elif not is_paper_host(inputs.broker_host):
+        cap(GateMode.SIMULATE, "broker_host_not_paper", f"broker host {inputs.broker_host!r}")

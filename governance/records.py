@@ -1,0 +1,200 @@
+"""The governance documents of the spec's section 3 B-E, as pydantic models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from governance.roles import Role
+from governance.stages import (
+    Decision,
+    ExecutionMode,
+    LifecycleStage,
+    execution_mode_for,
+    safer,
+    stage_for_execution_mode,
+)
+
+
+def _utc(value: datetime) -> datetime:
+    # One representation per instant keeps canonical hashes stable across stores.
+    if value.tzinfo is None:
+        raise ValueError("timestamps must carry a timezone (UTC)")
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.@:\-]+$")]
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StrategyKey(_Doc):
+    tenant_id: Identifier
+    uid: Identifier
+    strategy_id: Identifier
+
+
+class EvidenceRef(_Doc):
+    kind: str
+    id: str
+    sha256: str
+
+
+class MetricsSnapshot(_Doc):
+    window_start: UtcDatetime | None = None
+    window_end: UtcDatetime | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    metrics_hash: str | None = None
+
+
+class RuntimeFingerprint(_Doc):
+    git_sha: str = "unknown"
+    agent_name: str = "stratgate-worker"
+    service: str = "stratgate"
+    env: str = "embedded"
+
+
+class Approval(_Doc):
+    """One person's sign-off, with the hash of the eligibility report they were shown."""
+
+    role: Role
+    approved_by: Identifier
+    approved_at: UtcDatetime
+    comment: str = ""
+    metrics_hash: str | None = None
+
+
+class ApprovedBy(_Doc):
+    role: Role
+    uid: Identifier
+    approved_at: UtcDatetime
+    comment: str = ""
+    metrics_hash: str | None = None
+
+
+class RequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    PREEMPTED = "preempted"
+    EXPIRED = "expired"
+    INELIGIBLE = "ineligible"
+
+
+class PromotionRequest(_Doc):
+    """Mutable workflow state (spec 3C): updated while approvals are collected."""
+
+    request_id: Identifier
+    tenant_id: Identifier
+    uid: Identifier
+    strategy_id: Identifier
+    decision: Decision = Decision.PROMOTE
+    from_stage: LifecycleStage
+    to_stage: LifecycleStage
+    requested_at: UtcDatetime
+    requested_by: Identifier
+    reason: str = ""
+    status: RequestStatus = RequestStatus.PENDING
+    status_reason: str | None = None
+    approvals: list[Approval] = Field(default_factory=list)
+    evidence_refs: list[EvidenceRef] = Field(default_factory=list)
+    workflow_id: str | None = None
+    record_id: str | None = None
+    updated_at: UtcDatetime | None = None
+
+
+class PromotionRecord(_Doc):
+    """Immutable, hash-chained source of truth for one stage change (spec 3D)."""
+
+    record_id: Identifier
+    tenant_id: Identifier
+    uid: Identifier
+    strategy_id: Identifier
+    sequence: Annotated[int, Field(ge=1)]
+    from_stage: LifecycleStage
+    to_stage: LifecycleStage
+    decision: Decision
+    policy_version: str | None
+    requested_by: str
+    requested_at: UtcDatetime
+    approved_by: list[ApprovedBy] = Field(default_factory=list)
+    effective_at: UtcDatetime
+    reason_code: str
+    freeze: bool = False
+    freeze_reason: str | None = None
+    request_id: str | None = None
+    metrics_snapshot: MetricsSnapshot = MetricsSnapshot()
+    evidence_refs: list[EvidenceRef] = Field(default_factory=list)
+    runtime_fingerprint: RuntimeFingerprint = RuntimeFingerprint()
+    live_enabled_until: UtcDatetime | None = None
+    correlation_id: str | None = None
+    prev_record_hash: str | None
+    record_hash: str
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class AuditEvent(_Doc):
+    """Append-only entry of the centralized audit log (spec 3E)."""
+
+    event_id: Identifier
+    event_type: str
+    severity: Severity = Severity.INFO
+    ts: UtcDatetime
+    tenant_id: Identifier
+    uid: str | None = None
+    strategy_id: str | None = None
+    correlation_id: str | None = None
+    trace_id: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class StrategyDoc(_Doc):
+    """The strategy registry entry (spec 3B) plus the chain head the store maintains."""
+
+    # Other platform services keep their own fields on this document; keep reading it.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    tenant_id: Identifier
+    uid: Identifier
+    strategy_id: Identifier
+    status: str = "active"
+    lifecycle_stage: LifecycleStage = LifecycleStage.OBSERVE
+    execution_mode: ExecutionMode = ExecutionMode.OBSERVE
+    policy_version: str | None = None
+    last_stage_change_at: UtcDatetime | None = None
+    last_stage_change_record_id: str | None = None
+    last_record_hash: str | None = None
+    chain_length: Annotated[int, Field(ge=0)] = 0
+    freeze: bool = False
+    freeze_reason: str | None = None
+    shadow_mode_reason: str | None = None
+    shadow_mode_activated_at: UtcDatetime | None = None
+    stage_overrides: dict[str, Any] | None = None
+    live_enabled_until: UtcDatetime | None = None
+
+    @property
+    def key(self) -> StrategyKey:
+        return StrategyKey(tenant_id=self.tenant_id, uid=self.uid, strategy_id=self.strategy_id)
+
+    def effective_stage(self) -> LifecycleStage:
+        """The safer of the governed stage and the runtime mode.
+
+        A circuit breaker elsewhere on the platform may set `execution_mode = "SHADOW_MODE"`
+        without touching `lifecycle_stage`; that must still hold the strategy down.
+        """
+        return safer(self.lifecycle_stage, stage_for_execution_mode(self.execution_mode))
+
+    def expected_execution_mode(self) -> ExecutionMode:
+        return execution_mode_for(self.lifecycle_stage)
