@@ -45,3 +45,9 @@ class RecordConflict(GovernanceError):
 
 class NotFound(GovernanceError):
     code = "not_found"
+
+
+class RecordCorrupt(GovernanceError):
+    """A stored record no longer parses: it was altered outside stratgate."""
+
+    code = "record_corrupt"

@@ -1,0 +1,75 @@
+"""Configuration from the environment, shared by the worker, the CLI and the API.
+
+STRATGATE_HOME        data directory (default: the user's data dir) holding everything we keep
+STRATGATE_DB          SQLite database path (default: $STRATGATE_HOME/stratgate.db)
+STRATGATE_STORE       sqlite | firestore
+FIRESTORE_PROJECT     Firestore project id (firestore store)
+FIRESTORE_EMULATOR_HOST  host:port of a Firestore emulator (read by google-cloud-firestore)
+TEMPORAL_ADDRESS      host:port of the Temporal frontend (default: the embedded stack's)
+TEMPORAL_NAMESPACE    Temporal namespace (default: default)
+STRATGATE_TASK_QUEUE  task queue of the worker (default: stratgate)
+STRATGATE_EVIDENCE_DIR  evidence root (default: $STRATGATE_HOME/evidence)
+STRATGATE_ENV         env name in each record's runtime_fingerprint (default: embedded)
+STRATGATE_GIT_SHA     git sha in each record's runtime_fingerprint (default: read from git)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict
+
+ENV_NAMES = (
+    "STRATGATE_HOME",
+    "STRATGATE_DB",
+    "STRATGATE_STORE",
+    "FIRESTORE_PROJECT",
+    "FIRESTORE_EMULATOR_HOST",
+    "TEMPORAL_ADDRESS",
+    "TEMPORAL_NAMESPACE",
+    "STRATGATE_TASK_QUEUE",
+    "STRATGATE_EVIDENCE_DIR",
+    "STRATGATE_ENV",
+    "STRATGATE_GIT_SHA",
+)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    home: Path
+    db_path: Path
+    store: Literal["sqlite", "firestore"] = "sqlite"
+    firestore_project: str = "stratgate-local"
+    firestore_emulator_host: str | None = None
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    task_queue: str = "stratgate"
+    evidence_dir: Path
+    env: str = "embedded"
+    git_sha: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = Path(env.get("STRATGATE_HOME") or platformdirs.user_data_dir("stratgate"))
+        store = env.get("STRATGATE_STORE", "sqlite").strip().lower()
+        if store not in ("sqlite", "firestore"):
+            raise ValueError(f"STRATGATE_STORE: expected sqlite or firestore, got {store!r}")
+        return cls(
+            home=home,
+            db_path=Path(env.get("STRATGATE_DB") or home / "stratgate.db"),
+            store=store,
+            firestore_project=env.get("FIRESTORE_PROJECT", "stratgate-local"),
+            firestore_emulator_host=env.get("FIRESTORE_EMULATOR_HOST") or None,
+            temporal_address=env.get("TEMPORAL_ADDRESS") or None,
+            temporal_namespace=env.get("TEMPORAL_NAMESPACE", "default"),
+            task_queue=env.get("STRATGATE_TASK_QUEUE", "stratgate"),
+            evidence_dir=Path(env.get("STRATGATE_EVIDENCE_DIR") or home / "evidence"),
+            env=env.get("STRATGATE_ENV", "embedded"),
+            git_sha=env.get("STRATGATE_GIT_SHA") or None,
+        )

@@ -1,0 +1,87 @@
+"""Every document path the store uses, in one place.
+
+The spec's paths are used as written, except two that Firestore cannot address as documents
+(`tenants/{t}/governance/promotion_requests/{id}` and `.../promotion_records/{id}` have an odd
+number of segments, which names a collection). Those are mapped to the nearest valid path by
+adding one collection level under the spec's document:
+
+    tenants/{t}/governance/promotion_requests/requests/{request_id}
+    tenants/{t}/governance/promotion_records/records/{record_id}
+
+Policy versions keep their history under the policy document:
+    tenants/{t}/governance/promotion_policy/versions/{policy_version}
+"""
+
+from __future__ import annotations
+
+
+def policy(tenant_id: str) -> str:
+    return f"tenants/{tenant_id}/governance/promotion_policy"
+
+
+def policy_versions(tenant_id: str) -> str:
+    return f"{policy(tenant_id)}/versions"
+
+
+def policy_version(tenant_id: str, version: str) -> str:
+    return f"{policy_versions(tenant_id)}/{version}"
+
+
+def strategies(tenant_id: str, uid: str) -> str:
+    return f"tenants/{tenant_id}/users/{uid}/strategies"
+
+
+def strategy(tenant_id: str, uid: str, strategy_id: str) -> str:
+    return f"{strategies(tenant_id, uid)}/{strategy_id}"
+
+
+def chain_slot(tenant_id: str, uid: str, strategy_id: str, sequence: int) -> str:
+    """The create-only document that settles races for one position in a strategy's chain."""
+    return f"{strategy(tenant_id, uid, strategy_id)}/chain/{sequence:010d}"
+
+
+def requests(tenant_id: str) -> str:
+    return f"tenants/{tenant_id}/governance/promotion_requests/requests"
+
+
+def request(tenant_id: str, request_id: str) -> str:
+    return f"{requests(tenant_id)}/{request_id}"
+
+
+def records(tenant_id: str) -> str:
+    return f"tenants/{tenant_id}/governance/promotion_records/records"
+
+
+def record(tenant_id: str, record_id: str) -> str:
+    return f"{records(tenant_id)}/{record_id}"
+
+
+def audit_events(tenant_id: str) -> str:
+    return f"tenants/{tenant_id}/audit_events"
+
+
+def audit_event(tenant_id: str, event_id: str) -> str:
+    return f"{audit_events(tenant_id)}/{event_id}"
+
+
+def approvers(tenant_id: str) -> str:
+    return f"tenants/{tenant_id}/approvers"
+
+
+def approver(tenant_id: str, user: str) -> str:
+    return f"{approvers(tenant_id)}/{user}"
+
+
+def evaluation_reports(tenant_id: str) -> str:
+    return f"tenants/{tenant_id}/governance/evaluation_reports/reports"
+
+
+def evaluation_report(tenant_id: str, report_id: str) -> str:
+    return f"{evaluation_reports(tenant_id)}/{report_id}"
+
+
+def paper_order(tenant_id: str, order_id: str) -> str:
+    return f"tenants/{tenant_id}/paper_orders/{order_id}"
+
+
+SYSTEM_STATUS = "systemStatus/config"

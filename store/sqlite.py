@@ -1,0 +1,371 @@
+"""The embedded GovernanceStore: one SQLite file, WAL mode, safe for several processes.
+
+Every write runs in `BEGIN IMMEDIATE`, so two processes serialise on the database's write lock;
+`commit_stage_change` additionally claims its chain slot (a primary key), so even a writer
+that read stale state cannot land a second record at the same chain position.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from governance.errors import PreconditionFailed, RecordConflict, RecordCorrupt
+from governance.policy import PromotionPolicy
+from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
+from governance.roles import Role
+from governance.stage_change import (
+    StageChange,
+    apply_to_strategy,
+    audit_event_for,
+    build_record,
+    check_precondition,
+    conflict,
+    same_commit,
+)
+from store import paths
+from store.sqlite_schema import SCHEMA, append_only_triggers
+
+T = TypeVar("T")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _collection(path: str) -> str:
+    return path.rsplit("/", 1)[0]
+
+
+class SqliteStore:
+    def __init__(self, db_path: Path | str, busy_timeout_ms: int = 30_000):
+        self.db_path = Path(db_path)
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(
+            self.db_path,
+            timeout=busy_timeout_ms / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        self._conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.executescript(SCHEMA + append_only_triggers())
+
+    # -- plumbing -------------------------------------------------------------------------
+    async def _run(self, fn: Callable[[sqlite3.Connection], T], write: bool = False) -> T:
+        return await asyncio.to_thread(self._locked, fn, write)
+
+    def _locked(self, fn: Callable[[sqlite3.Connection], T], write: bool) -> T:
+        with self._lock:
+            if not write:
+                return fn(self._conn)
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            return result
+
+    @staticmethod
+    def _get(conn: sqlite3.Connection, path: str) -> dict[str, Any] | None:
+        row = conn.execute("SELECT data FROM documents WHERE path = ?", (path,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    @staticmethod
+    def _set(conn: sqlite3.Connection, path: str, data: dict[str, Any]) -> None:
+        conn.execute(
+            "INSERT INTO documents (path, collection, data, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (path) DO UPDATE SET "
+            "data = excluded.data, updated_at = excluded.updated_at",
+            (path, _collection(path), json.dumps(data, sort_keys=True), _now()),
+        )
+
+    @staticmethod
+    def _list(conn: sqlite3.Connection, collection: str) -> list[dict[str, Any]]:
+        rows = conn.execute(
+            "SELECT data FROM documents WHERE collection = ? ORDER BY path", (collection,)
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    # -- policy ---------------------------------------------------------------------------
+    async def get_policy(self, tenant_id: str) -> PromotionPolicy | None:
+        data = await self._run(lambda c: self._get(c, paths.policy(tenant_id)))
+        return PromotionPolicy.model_validate(data) if data else None
+
+    async def put_policy(self, tenant_id: str, policy: PromotionPolicy) -> PromotionPolicy:
+        data = policy.model_dump(mode="json")
+
+        def write(conn: sqlite3.Connection) -> PromotionPolicy:
+            path = paths.policy_version(tenant_id, policy.policy_version)
+            row = conn.execute(
+                "SELECT data FROM policy_versions WHERE path = ?", (path,)
+            ).fetchone()
+            if row and json.loads(row[0]) != data:
+                raise RecordConflict(
+                    f"policy_version {policy.policy_version} already exists with other content; "
+                    "publish a new version",
+                    field="policy_version",
+                )
+            if not row:
+                (count,) = conn.execute(
+                    "SELECT COUNT(*) FROM policy_versions WHERE tenant_id = ?", (tenant_id,)
+                ).fetchone()
+                conn.execute(
+                    "INSERT INTO policy_versions (path, tenant_id, position, data) "
+                    "VALUES (?, ?, ?, ?)",
+                    (path, tenant_id, count + 1, json.dumps(data, sort_keys=True)),
+                )
+            self._set(conn, paths.policy(tenant_id), data)
+            return policy
+
+        return await self._run(write, write=True)
+
+    async def list_policy_versions(self, tenant_id: str) -> list[PromotionPolicy]:
+        rows = await self._run(
+            lambda c: c.execute(
+                "SELECT data FROM policy_versions WHERE tenant_id = ? ORDER BY position",
+                (tenant_id,),
+            ).fetchall()
+        )
+        return [PromotionPolicy.model_validate_json(r[0]) for r in rows]
+
+    # -- strategies -----------------------------------------------------------------------
+    async def register_strategy(self, doc: StrategyDoc) -> StrategyDoc:
+        path = paths.strategy(doc.tenant_id, doc.uid, doc.strategy_id)
+
+        def write(conn: sqlite3.Connection) -> StrategyDoc:
+            if self._get(conn, path) is not None:
+                raise RecordConflict(
+                    f"strategy {doc.uid}/{doc.strategy_id} is already registered",
+                    field="strategy_id",
+                )
+            self._set(conn, path, doc.model_dump(mode="json"))
+            return doc
+
+        return await self._run(write, write=True)
+
+    async def get_strategy(self, tenant_id: str, uid: str, strategy_id: str) -> StrategyDoc | None:
+        data = await self._run(lambda c: self._get(c, paths.strategy(tenant_id, uid, strategy_id)))
+        return StrategyDoc.model_validate(data) if data else None
+
+    async def list_strategies(self, tenant_id: str, uid: str | None = None) -> list[StrategyDoc]:
+        def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+            if uid is not None:
+                return self._list(conn, paths.strategies(tenant_id, uid))
+            rows = conn.execute(
+                "SELECT data FROM documents WHERE collection LIKE ? ORDER BY path",
+                (f"tenants/{tenant_id}/users/%/strategies",),
+            ).fetchall()
+            return [json.loads(r[0]) for r in rows]
+
+        return [StrategyDoc.model_validate(d) for d in await self._run(read)]
+
+    # -- requests -------------------------------------------------------------------------
+    async def put_request(self, request: PromotionRequest) -> None:
+        path = paths.request(request.tenant_id, request.request_id)
+        data = request.model_dump(mode="json")
+        await self._run(lambda c: self._set(c, path, data), write=True)
+
+    async def get_request(self, tenant_id: str, request_id: str) -> PromotionRequest | None:
+        data = await self._run(lambda c: self._get(c, paths.request(tenant_id, request_id)))
+        return PromotionRequest.model_validate(data) if data else None
+
+    async def list_requests(
+        self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
+    ) -> list[PromotionRequest]:
+        docs = await self._run(lambda c: self._list(c, paths.requests(tenant_id)))
+        found = [PromotionRequest.model_validate(d) for d in docs]
+        return sorted(
+            (
+                r
+                for r in found
+                if (uid is None or r.uid == uid)
+                and (strategy_id is None or r.strategy_id == strategy_id)
+            ),
+            key=lambda r: r.requested_at,
+        )
+
+    # -- records --------------------------------------------------------------------------
+    async def commit_stage_change(self, change: StageChange) -> PromotionRecord:
+        return await self._run(lambda c: self._commit(c, change), write=True)
+
+    def _commit(self, conn: sqlite3.Connection, change: StageChange) -> PromotionRecord:
+        t = change.tenant_id
+        row = conn.execute(
+            "SELECT data FROM promotion_records WHERE path = ?",
+            (paths.record(t, change.record_id),),
+        ).fetchone()
+        if row:
+            existing = PromotionRecord.model_validate_json(row[0])
+            if same_commit(existing, change):
+                return existing  # a retry of a commit that already landed
+            raise conflict(change.record_id)
+        raw = self._get(conn, paths.strategy(t, change.uid, change.strategy_id))
+        doc = check_precondition(change, StrategyDoc.model_validate(raw) if raw else None)
+        record = build_record(change, doc)
+        slot = paths.chain_slot(t, change.uid, change.strategy_id, record.sequence)
+        try:
+            conn.execute(
+                "INSERT INTO chain_slots (path, record_id) VALUES (?, ?)", (slot, record.record_id)
+            )
+        except sqlite3.IntegrityError:
+            raise PreconditionFailed(
+                f"another stage change took chain position {record.sequence} first",
+                field="expected_last_record_id",
+            ) from None
+        conn.execute(
+            "INSERT INTO promotion_records "
+            "(path, tenant_id, uid, strategy_id, sequence, record_id, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                paths.record(t, record.record_id),
+                t,
+                record.uid,
+                record.strategy_id,
+                record.sequence,
+                record.record_id,
+                record.model_dump_json(),
+            ),
+        )
+        self._insert_audit(conn, audit_event_for(change, record))
+        self._set(
+            conn,
+            paths.strategy(t, change.uid, change.strategy_id),
+            apply_to_strategy(doc, record).model_dump(mode="json"),
+        )
+        if change.request_id:
+            self._close_request(conn, change, record)
+        return record
+
+    def _close_request(
+        self, conn: sqlite3.Connection, change: StageChange, record: PromotionRecord
+    ) -> None:
+        path = paths.request(change.tenant_id, change.request_id or "")
+        data = self._get(conn, path)
+        if data is None or change.request_status is None:
+            return
+        data.update(
+            status=change.request_status.value,
+            record_id=record.record_id,
+            updated_at=record.effective_at.isoformat(),
+        )
+        self._set(conn, path, data)
+
+    async def get_record(self, tenant_id: str, record_id: str) -> PromotionRecord | None:
+        row = await self._run(
+            lambda c: c.execute(
+                "SELECT record_id, data FROM promotion_records WHERE path = ?",
+                (paths.record(tenant_id, record_id),),
+            ).fetchone()
+        )
+        return _parse_record(row[0], row[1]) if row else None
+
+    async def list_records(
+        self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
+    ) -> list[PromotionRecord]:
+        rows = await self._run(
+            lambda c: c.execute(
+                "SELECT record_id, data FROM promotion_records WHERE tenant_id = ? "
+                "AND (? IS NULL OR uid = ?) AND (? IS NULL OR strategy_id = ?) "
+                "ORDER BY uid, strategy_id, sequence",
+                (tenant_id, uid, uid, strategy_id, strategy_id),
+            ).fetchall()
+        )
+        return [_parse_record(rid, data) for rid, data in rows]
+
+    # -- audit ----------------------------------------------------------------------------
+    def _insert_audit(self, conn: sqlite3.Connection, event: AuditEvent) -> None:
+        path = paths.audit_event(event.tenant_id, event.event_id)
+        row = conn.execute("SELECT data FROM audit_events WHERE path = ?", (path,)).fetchone()
+        if row:
+            if AuditEvent.model_validate_json(row[0]) != event:
+                raise RecordConflict(
+                    f"a different audit event already exists under id {event.event_id}",
+                    field="event_id",
+                )
+            return
+        conn.execute(
+            "INSERT INTO audit_events (path, tenant_id, uid, strategy_id, data) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (path, event.tenant_id, event.uid, event.strategy_id, event.model_dump_json()),
+        )
+
+    async def append_audit_event(self, event: AuditEvent) -> None:
+        await self._run(lambda c: self._insert_audit(c, event), write=True)
+
+    async def list_audit_events(
+        self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
+    ) -> list[AuditEvent]:
+        rows = await self._run(
+            lambda c: c.execute(
+                "SELECT data FROM audit_events WHERE tenant_id = ? "
+                "AND (? IS NULL OR uid = ?) AND (? IS NULL OR strategy_id = ?) ORDER BY position",
+                (tenant_id, uid, uid, strategy_id, strategy_id),
+            ).fetchall()
+        )
+        return [AuditEvent.model_validate_json(r[0]) for r in rows]
+
+    # -- approver directory ---------------------------------------------------------------
+    async def put_approver(self, tenant_id: str, user: str, roles: list[Role]) -> None:
+        data = {"user": user, "roles": sorted({Role(r).value for r in roles})}
+        await self._run(lambda c: self._set(c, paths.approver(tenant_id, user), data), write=True)
+
+    async def get_approver_roles(self, tenant_id: str, user: str) -> list[Role] | None:
+        data = await self._run(lambda c: self._get(c, paths.approver(tenant_id, user)))
+        return [Role(r) for r in data["roles"]] if data else None
+
+    async def list_approvers(self, tenant_id: str) -> dict[str, list[Role]]:
+        docs = await self._run(lambda c: self._list(c, paths.approvers(tenant_id)))
+        return {d["user"]: [Role(r) for r in d["roles"]] for d in docs}
+
+    # -- evaluation reports ---------------------------------------------------------------
+    async def put_evaluation_report(self, tenant_id: str, report: dict[str, Any]) -> str:
+        metrics_hash = str(report["metrics_hash"])
+        path = paths.evaluation_report(tenant_id, metrics_hash)
+
+        def write(conn: sqlite3.Connection) -> str:
+            if self._get(conn, path) is None:
+                self._set(conn, path, report)
+            return metrics_hash
+
+        return await self._run(write, write=True)
+
+    async def get_evaluation_report(
+        self, tenant_id: str, metrics_hash: str
+    ) -> dict[str, Any] | None:
+        return await self._run(
+            lambda c: self._get(c, paths.evaluation_report(tenant_id, metrics_hash))
+        )
+
+    # -- system status --------------------------------------------------------------------
+    async def get_system_status(self) -> dict[str, Any]:
+        return await self._run(lambda c: self._get(c, paths.SYSTEM_STATUS)) or {}
+
+    async def put_system_status(self, status: dict[str, Any]) -> None:
+        await self._run(lambda c: self._set(c, paths.SYSTEM_STATUS, status), write=True)
+
+    async def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _parse_record(record_id: str, data: str) -> PromotionRecord:
+    try:
+        return PromotionRecord.model_validate_json(data)
+    except ValidationError as exc:
+        raise RecordCorrupt(
+            f"record {record_id} no longer parses ({exc.error_count()} errors): altered",
+            field=record_id,
+        ) from None

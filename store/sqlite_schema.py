@@ -1,0 +1,62 @@
+"""The SQLite schema. Records, audit events, chain slots and policy versions are append-only,
+enforced by the database itself with triggers, so no code path (ours or a stray UPDATE) can
+rewrite history."""
+
+from __future__ import annotations
+
+APPEND_ONLY = ("promotion_records", "audit_events", "chain_slots", "policy_versions")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    path        TEXT PRIMARY KEY,
+    collection  TEXT NOT NULL,
+    data        TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_by_collection ON documents (collection);
+
+CREATE TABLE IF NOT EXISTS policy_versions (
+    path        TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL,
+    position    INTEGER NOT NULL,
+    data        TEXT NOT NULL,
+    UNIQUE (tenant_id, position)
+);
+
+CREATE TABLE IF NOT EXISTS chain_slots (
+    path        TEXT PRIMARY KEY,
+    record_id   TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS promotion_records (
+    path        TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL,
+    uid         TEXT NOT NULL,
+    strategy_id TEXT NOT NULL,
+    sequence    INTEGER NOT NULL,
+    record_id   TEXT NOT NULL,
+    data        TEXT NOT NULL,
+    UNIQUE (tenant_id, uid, strategy_id, sequence)
+);
+
+CREATE TABLE IF NOT EXISTS audit_events (
+    position    INTEGER PRIMARY KEY AUTOINCREMENT,
+    path        TEXT NOT NULL UNIQUE,
+    tenant_id   TEXT NOT NULL,
+    uid         TEXT,
+    strategy_id TEXT,
+    data        TEXT NOT NULL
+);
+"""
+
+
+def append_only_triggers() -> str:
+    statements = []
+    for table in APPEND_ONLY:
+        for action in ("UPDATE", "DELETE"):
+            statements.append(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} "
+                f"BEFORE {action} ON {table} BEGIN "
+                f"SELECT RAISE(ABORT, '{table} are append-only: {action} refused'); END;"
+            )
+    return "\n".join(statements)
