@@ -15,15 +15,22 @@ def tenant() -> str:
     return f"t-{uuid.uuid4().hex[:12]}"
 
 
+_exit_status = {"code": 0}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A process that used a Temporal client may abort at interpreter exit (sdk-python #300:
+    # exit 134 after a correct run). Registered first, this cleanup runs last, after every
+    # other plugin's, and ends the process with pytest's own status.
+    if not os.environ.get("STRATGATE_PYTEST_NO_HARD_EXIT"):
+        config.add_cleanup(_hard_exit)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    # A process that used a Temporal client may abort at interpreter exit (sdk-python #300,
-    # exit 134 after a correct run); end the run deliberately with pytest's own status.
-    if os.environ.get("STRATGATE_PYTEST_NO_HARD_EXIT"):
-        return
-    session.config.add_cleanup(lambda: _hard_exit(int(exitstatus)))
+    _exit_status["code"] = int(exitstatus)
 
 
-def _hard_exit(code: int) -> None:
+def _hard_exit() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code)
+    os._exit(_exit_status["code"])
