@@ -10,3 +10,5 @@ class Role(StrEnum):
     RISK_APPROVER = "risk_approver"
     OPS_APPROVER = "ops_approver"
     FINAL_AUTHORIZER = "final_authorizer"
+    # May cancel any request of the tenant; never counts as an approval.
+    ADMIN = "admin"

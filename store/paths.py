@@ -80,6 +80,10 @@ def evaluation_report(tenant_id: str, report_id: str) -> str:
     return f"{evaluation_reports(tenant_id)}/{report_id}"
 
 
+def confirmation_token(tenant_id: str, token_hash: str) -> str:
+    return f"tenants/{tenant_id}/governance/live_confirmations/tokens/{token_hash}"
+
+
 def paper_order(tenant_id: str, order_id: str) -> str:
     return f"tenants/{tenant_id}/paper_orders/{order_id}"
 

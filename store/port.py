@@ -7,8 +7,10 @@ create-only; `commit_stage_change` is the single atomic operation behind every s
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
+from governance.live import ConfirmationToken
 from governance.policy import PromotionPolicy
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
 from governance.roles import Role
@@ -60,6 +62,12 @@ class GovernanceStore(Protocol):
     async def get_evaluation_report(
         self, tenant_id: str, metrics_hash: str
     ) -> dict[str, Any] | None: ...
+
+    # LIVE confirmation tokens: stored as hashes; redeeming one is single-use and atomic.
+    async def put_confirmation_token(self, token: ConfirmationToken) -> None: ...
+    async def redeem_confirmation_token(
+        self, tenant_id: str, token_hash: str, request_id: str, user: str, now: datetime
+    ) -> ConfirmationToken: ...
 
     # Platform-wide switches (`systemStatus/config`, e.g. `is_shadow_mode`).
     async def get_system_status(self) -> dict[str, Any]: ...

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from governance.errors import PreconditionFailed, RecordConflict, RecordCorrupt
+from governance.live import ConfirmationToken, check_redeemable
 from governance.policy import PromotionPolicy
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
 from governance.roles import Role
@@ -348,6 +349,33 @@ class SqliteStore:
         return await self._run(
             lambda c: self._get(c, paths.evaluation_report(tenant_id, metrics_hash))
         )
+
+    # -- LIVE confirmation tokens ---------------------------------------------------------
+    async def put_confirmation_token(self, token: ConfirmationToken) -> None:
+        path = paths.confirmation_token(token.tenant_id, token.token_hash)
+
+        def write(conn: sqlite3.Connection) -> None:
+            if self._get(conn, path) is not None:
+                raise RecordConflict("confirmation token already issued", field="token")
+            self._set(conn, path, token.model_dump(mode="json"))
+
+        await self._run(write, write=True)
+
+    async def redeem_confirmation_token(
+        self, tenant_id: str, token_hash: str, request_id: str, user: str, now: datetime
+    ) -> ConfirmationToken:
+        path = paths.confirmation_token(tenant_id, token_hash)
+
+        def write(conn: sqlite3.Connection) -> ConfirmationToken:
+            data = self._get(conn, path)
+            stored = ConfirmationToken.model_validate(data) if data else None
+            check_redeemable(stored, request_id=request_id, user=user, now=now)
+            assert stored is not None
+            redeemed = stored.model_copy(update={"redeemed_at": now})
+            self._set(conn, path, redeemed.model_dump(mode="json"))
+            return redeemed
+
+        return await self._run(write, write=True)
 
     # -- system status --------------------------------------------------------------------
     async def get_system_status(self) -> dict[str, Any]:

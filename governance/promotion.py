@@ -1,0 +1,209 @@
+"""The decisions of a promotion request, as pure functions the workflow calls.
+
+The workflow orchestrates (waits, timers, activities); every rule it applies lives here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from governance.errors import GovernanceError, InvalidTransition, PolicyMissing
+from governance.policy import ApprovalRequirement, PromotionPolicy
+from governance.records import Approval, ApprovedBy, Identifier, RequestStatus, StrategyDoc
+from governance.roles import Role
+from governance.stages import Decision, LifecycleStage, Transition, promotion_transition
+
+
+class Phase(StrEnum):
+    VALIDATING = "VALIDATING"
+    WAITING_FOR_WINDOW = "WAITING_FOR_WINDOW"
+    AWAITING_APPROVALS = "AWAITING_APPROVALS"
+    FINAL_CHECK = "FINAL_CHECK"
+    COMMITTED = "COMMITTED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    PREEMPTED = "PREEMPTED"
+    EXPIRED = "EXPIRED"
+    INELIGIBLE = "INELIGIBLE"
+
+    @property
+    def terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = {
+    Phase.COMMITTED,
+    Phase.REJECTED,
+    Phase.CANCELLED,
+    Phase.PREEMPTED,
+    Phase.EXPIRED,
+    Phase.INELIGIBLE,
+}
+
+REQUEST_STATUS = {
+    Phase.COMMITTED: RequestStatus.APPROVED,
+    Phase.REJECTED: RequestStatus.REJECTED,
+    Phase.CANCELLED: RequestStatus.CANCELLED,
+    Phase.PREEMPTED: RequestStatus.PREEMPTED,
+    Phase.EXPIRED: RequestStatus.EXPIRED,
+    Phase.INELIGIBLE: RequestStatus.INELIGIBLE,
+}
+
+
+class Verdict(StrEnum):
+    ELIGIBLE = "ELIGIBLE"
+    WAITING = "WAITING"
+    INELIGIBLE = "INELIGIBLE"
+
+
+class CriterionOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    passed: bool
+    threshold: float | int | str | None = None
+    value: float | int | str | None = None
+
+
+class ReportSummary(BaseModel):
+    """What the workflow keeps of an eligibility report: enough to judge staleness."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verdict: Verdict
+    metrics_hash: str
+    criteria: list[CriterionOutcome] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    window: dict[str, object] = Field(default_factory=dict)
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+
+
+class PromotionInput(BaseModel):
+    """A request as the requester made it; `request_id` is chosen by the caller."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_id: Identifier
+    tenant_id: Identifier
+    uid: Identifier
+    strategy_id: Identifier
+    decision: Decision = Decision.PROMOTE
+    to_stage: LifecycleStage
+    requested_by: Identifier
+    requested_at: datetime
+    reason: str = ""
+    correlation_id: str | None = None
+
+
+def promotion_workflow_id(tenant_id: str, uid: str, strategy_id: str) -> str:
+    return f"promotion/{tenant_id}/{uid}/{strategy_id}"
+
+
+def demotion_workflow_id(tenant_id: str, uid: str, strategy_id: str) -> str:
+    return f"demotion/{tenant_id}/{uid}/{strategy_id}"
+
+
+def validate_request(
+    request: PromotionInput, strategy: StrategyDoc | None, policy: PromotionPolicy | None
+) -> ApprovalRequirement:
+    """Refuse a request that can never succeed; returns the approvals it needs."""
+    if policy is None:
+        raise PolicyMissing(
+            "no promotion policy for this tenant: promotions are refused (fail-closed)",
+            field="policy",
+        )
+    if strategy is None:
+        raise GovernanceError(
+            f"strategy {request.uid}/{request.strategy_id} is not registered",
+            field="strategy_id",
+            code="unknown_strategy",
+        )
+    if request.decision == Decision.UNFREEZE:
+        if not strategy.freeze:
+            raise InvalidTransition("strategy is not frozen: nothing to unfreeze", field="decision")
+        if request.to_stage != strategy.lifecycle_stage:
+            raise InvalidTransition("an unfreeze keeps the stage", field="to_stage")
+        return policy.approvals_for("unfreeze")
+    if request.decision != Decision.PROMOTE:
+        raise InvalidTransition(
+            "requests promote or unfreeze; demotions come from risk events", field="decision"
+        )
+    if strategy.freeze:
+        raise InvalidTransition(
+            f"strategy is frozen ({strategy.freeze_reason}): promotions are blocked until an "
+            "approved unfreeze",
+            field="freeze",
+        )
+    try:
+        transition = promotion_transition(strategy.lifecycle_stage, request.to_stage)
+    except ValueError as exc:
+        raise InvalidTransition(str(exc).split(": ", 1)[-1], field="to_stage") from None
+    return policy.approvals_for(transition)
+
+
+def transition_of(request: PromotionInput, from_stage: LifecycleStage) -> Transition | None:
+    if request.decision != Decision.PROMOTE:
+        return None
+    return promotion_transition(from_stage, request.to_stage)
+
+
+def deadline(request: PromotionInput, policy: PromotionPolicy) -> datetime:
+    return request.requested_at + timedelta(seconds=policy.request_deadline_seconds)
+
+
+def stale_approvals(
+    approvals: list[Approval], reports: dict[str, ReportSummary], final: ReportSummary
+) -> dict[str, str]:
+    """Approvals that no longer stand, by approver, with why.
+
+    An approval is stale when the verdict changed since the report it was given on, or when a
+    criterion that passed then fails now: the approver signed off on something no longer true.
+    """
+    final_passed = {c.name: c.passed for c in final.criteria}
+    stale: dict[str, str] = {}
+    for approval in approvals:
+        seen = reports.get(approval.metrics_hash or "")
+        if seen is None:
+            stale[approval.approved_by] = "the report it was given on is unknown"
+            continue
+        if seen.verdict != final.verdict:
+            stale[approval.approved_by] = f"verdict changed from {seen.verdict} to {final.verdict}"
+            continue
+        now_failing = [
+            c.name for c in seen.criteria if c.passed and final_passed.get(c.name) is False
+        ]
+        if now_failing:
+            stale[approval.approved_by] = f"criteria now failing: {', '.join(now_failing)}"
+    return stale
+
+
+def approved_by(approvals: list[Approval]) -> list[ApprovedBy]:
+    return [
+        ApprovedBy(
+            role=a.role,
+            uid=a.approved_by,
+            approved_at=a.approved_at,
+            comment=a.comment,
+            metrics_hash=a.metrics_hash,
+        )
+        for a in approvals
+    ]
+
+
+def auto_approval(now: datetime, metrics_hash: str | None) -> Approval:
+    """The approval a non-production tenant's policy grants on its own."""
+    return Approval(
+        role=Role.STRATEGY_REVIEWER,
+        approved_by="auto-approve",
+        approved_at=now,
+        comment="auto-approved: non-production tenant policy",
+        metrics_hash=metrics_hash,
+    )
+
+
+def may_cancel(request: PromotionInput, user: str, roles: list[Role] | None) -> bool:
+    return user == request.requested_by or Role.ADMIN in (roles or [])
