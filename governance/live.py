@@ -46,7 +46,23 @@ def issue(
     )
 
 
-def check_redeemable(
+def redeem(
+    stored: ConfirmationToken | None, *, request_id: str, user: str, now: datetime
+) -> ConfirmationToken:
+    """The token marked used at `now`; a retry of the same redemption returns it unchanged."""
+    if (
+        stored is not None
+        and stored.redeemed_at == now
+        and stored.request_id == request_id
+        and stored.user == user
+    ):
+        return stored
+    _check_redeemable(stored, request_id=request_id, user=user, now=now)
+    assert stored is not None
+    return stored.model_copy(update={"redeemed_at": now})
+
+
+def _check_redeemable(
     stored: ConfirmationToken | None, *, request_id: str, user: str, now: datetime
 ) -> None:
     if stored is None:

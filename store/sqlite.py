@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from governance.errors import PreconditionFailed, RecordConflict, RecordCorrupt
-from governance.live import ConfirmationToken, check_redeemable
+from governance.live import ConfirmationToken, redeem
 from governance.policy import PromotionPolicy
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
 from governance.roles import Role
@@ -369,10 +369,9 @@ class SqliteStore:
         def write(conn: sqlite3.Connection) -> ConfirmationToken:
             data = self._get(conn, path)
             stored = ConfirmationToken.model_validate(data) if data else None
-            check_redeemable(stored, request_id=request_id, user=user, now=now)
-            assert stored is not None
-            redeemed = stored.model_copy(update={"redeemed_at": now})
-            self._set(conn, path, redeemed.model_dump(mode="json"))
+            redeemed = redeem(stored, request_id=request_id, user=user, now=now)
+            if redeemed != stored:
+                self._set(conn, path, redeemed.model_dump(mode="json"))
             return redeemed
 
         return await self._run(write, write=True)

@@ -1,0 +1,62 @@
+"""Writing stage changes, requests and audit events. Each is idempotent under retry."""
+
+from __future__ import annotations
+
+import structlog
+from temporalio import activity
+
+from activities.contracts import Notification, RedeemInput
+from activities.errors import refusal
+from governance.audit_log import log_stage_change
+from governance.errors import GovernanceError
+from governance.live import ConfirmationToken, token_hash
+from governance.records import AuditEvent, PromotionRecord, PromotionRequest
+from governance.stage_change import EVENT_TYPE, StageChange
+from store.port import GovernanceStore
+
+
+class CommitActivities:
+    def __init__(self, store: GovernanceStore):
+        self.store = store
+
+    @activity.defn(name="commit_stage_change")
+    async def commit_stage_change(self, change: StageChange) -> PromotionRecord:
+        """The one transaction of DESIGN.md; a retry with the same record id writes nothing."""
+        try:
+            record = await self.store.commit_stage_change(change)
+        except GovernanceError as exc:
+            raise refusal(exc) from None
+        log_stage_change(record, EVENT_TYPE[change.decision], change.correlation_id)
+        return record
+
+    @activity.defn(name="save_request")
+    async def save_request(self, request: PromotionRequest) -> None:
+        await self.store.put_request(request)
+
+    @activity.defn(name="append_audit_event")
+    async def append_audit_event(self, event: AuditEvent) -> None:
+        try:
+            await self.store.append_audit_event(event)
+        except GovernanceError as exc:
+            raise refusal(exc) from None
+
+    @activity.defn(name="redeem_confirmation_token")
+    async def redeem_confirmation_token(self, inp: RedeemInput) -> ConfirmationToken:
+        try:
+            return await self.store.redeem_confirmation_token(
+                inp.tenant_id, token_hash(inp.token), inp.request_id, inp.user, inp.now
+            )
+        except GovernanceError as exc:
+            raise refusal(exc) from None
+
+    @activity.defn(name="notify")
+    async def notify(self, note: Notification) -> None:
+        """Operator/user notification; the structured log is the default sink."""
+        structlog.get_logger("stratgate.notify").info(
+            note.message,
+            event_type=note.event_type,
+            tenant_id=note.tenant_id,
+            uid=note.uid,
+            strategy_id=note.strategy_id,
+            **note.fields,
+        )

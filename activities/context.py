@@ -1,0 +1,40 @@
+"""Reading what a workflow needs to decide: strategy, policy, directory."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.contracts import ApproverRef, StrategyContext, StrategyRef
+from governance.errors import GovernanceError
+from governance.policy import effective_policy
+from governance.roles import Role
+from store.port import GovernanceStore
+
+
+class ContextActivities:
+    def __init__(self, store: GovernanceStore):
+        self.store = store
+
+    @activity.defn(name="load_context")
+    async def load_context(self, ref: StrategyRef) -> StrategyContext:
+        strategy = await self.store.get_strategy(ref.tenant_id, ref.uid, ref.strategy_id)
+        tenant_policy = await self.store.get_policy(ref.tenant_id)
+        policy, error = None, None
+        if tenant_policy is not None:
+            try:
+                policy = effective_policy(
+                    tenant_policy, strategy.stage_overrides if strategy else None
+                )
+            except GovernanceError as exc:
+                # An unusable override fails closed like a missing policy, and says why.
+                error = exc.message
+        return StrategyContext(
+            strategy=strategy,
+            policy=policy,
+            policy_error=error,
+            approvers=await self.store.list_approvers(ref.tenant_id),
+        )
+
+    @activity.defn(name="approver_roles")
+    async def approver_roles(self, ref: ApproverRef) -> list[Role] | None:
+        return await self.store.get_approver_roles(ref.tenant_id, ref.user)

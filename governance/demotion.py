@@ -1,0 +1,96 @@
+"""What a demoting risk event writes: its stage change and its risk/incident audit event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from governance.records import AuditEvent, EvidenceRef, RuntimeFingerprint, StrategyDoc
+from governance.risk_events import DemotionAction, RiskEvent
+from governance.stage_change import StageChange
+from governance.stages import Decision
+
+
+def demotion_change(
+    *,
+    event: RiskEvent,
+    action: DemotionAction,
+    strategy: StrategyDoc,
+    policy_version: str | None,
+    record_id: str,
+    audit_event_id: str,
+    now: datetime,
+    fingerprint: RuntimeFingerprint | None = None,
+) -> StageChange:
+    assert action.decision in (Decision.DEMOTE, Decision.FREEZE)
+    return StageChange(
+        tenant_id=strategy.tenant_id,
+        uid=strategy.uid,
+        strategy_id=strategy.strategy_id,
+        record_id=record_id,
+        audit_event_id=audit_event_id,
+        decision=action.decision,
+        expected_from_stage=strategy.lifecycle_stage,
+        expected_last_record_id=strategy.last_stage_change_record_id,
+        to_stage=action.target_stage,
+        reason_code=action.reason_code,
+        policy_version=policy_version,
+        requested_by=f"risk:{event.source}",
+        requested_at=event.ts,
+        effective_at=now,
+        evidence_refs=incident_refs(event),
+        runtime_fingerprint=fingerprint or RuntimeFingerprint(),
+        set_freeze=True if action.freeze and not strategy.freeze else None,
+        freeze_reason=action.freeze_reason,
+        correlation_id=event.event_id,
+        severity=action.severity,
+        audit_details={"risk_event_id": event.event_id, "kind": event.kind.value},
+    )
+
+
+def incident_refs(event: RiskEvent) -> list[EvidenceRef]:
+    """Evidence pointers carried by the event (trace ids, payload hashes), never payloads."""
+    refs = [EvidenceRef(kind="risk_event", id=event.event_id, sha256="")]
+    for key in ("trace_id", "payload_hash"):
+        value = event.details.get(key)
+        if isinstance(value, str) and value:
+            refs.append(
+                EvidenceRef(kind=key, id=value, sha256=value if key == "payload_hash" else "")
+            )
+    return refs
+
+
+def risk_audit_event(
+    *,
+    event: RiskEvent,
+    action: DemotionAction,
+    tenant_id: str,
+    uid: str,
+    strategy_id: str,
+    audit_event_id: str,
+    record_id: str | None,
+    now: datetime,
+) -> AuditEvent:
+    """The audit trail entry for the event itself (an incident for data-integrity events)."""
+    return AuditEvent(
+        event_id=audit_event_id,
+        event_type=action.audit_event_type,
+        severity=action.severity,
+        ts=now,
+        tenant_id=tenant_id,
+        uid=uid,
+        strategy_id=strategy_id,
+        correlation_id=event.event_id,
+        trace_id=str(event.details.get("trace_id")) if event.details.get("trace_id") else None,
+        details={
+            "risk_event_id": event.event_id,
+            "kind": event.kind.value,
+            "source": event.source,
+            "action": action.decision.value if action.decision else "none",
+            "target_stage": action.target_stage.value,
+            "freeze": action.freeze,
+            "incident": action.incident,
+            "explanation": action.explanation,
+            "promotion_record_id": record_id,
+            "evidence": [r.model_dump() for r in incident_refs(event)],
+        },
+    )
