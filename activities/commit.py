@@ -10,18 +10,22 @@ from activities.errors import refusal
 from governance.audit_log import log_stage_change
 from governance.errors import GovernanceError
 from governance.live import ConfirmationToken, token_hash
-from governance.records import AuditEvent, PromotionRecord, PromotionRequest
+from governance.records import AuditEvent, PromotionRecord, PromotionRequest, RuntimeFingerprint
 from governance.stage_change import EVENT_TYPE, StageChange
 from store.port import GovernanceStore
 
 
 class CommitActivities:
-    def __init__(self, store: GovernanceStore):
+    def __init__(self, store: GovernanceStore, runtime: RuntimeFingerprint | None = None):
         self.store = store
+        self.runtime = runtime
 
     @activity.defn(name="commit_stage_change")
     async def commit_stage_change(self, change: StageChange) -> PromotionRecord:
         """The one transaction of DESIGN.md; a retry with the same record id writes nothing."""
+        if self.runtime is not None:
+            # Records name the worker that wrote them; a retry runs on the same deployment.
+            change = change.model_copy(update={"runtime_fingerprint": self.runtime})
         try:
             record = await self.store.commit_stage_change(change)
         except GovernanceError as exc:

@@ -23,14 +23,18 @@ def pytest_configure(config: pytest.Config) -> None:
     # exit 134 after a correct run). Registered first, this cleanup runs last, after every
     # other plugin's, and ends the process with pytest's own status.
     if not os.environ.get("STRATGATE_PYTEST_NO_HARD_EXIT"):
-        config.add_cleanup(_hard_exit)
+        config.add_cleanup(lambda: _hard_exit(config))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _exit_status["code"] = int(exitstatus)
 
 
-def _hard_exit() -> None:
-    sys.stdout.flush()
-    sys.stderr.flush()
+def _hard_exit(config: pytest.Config) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter._tw.flush()  # the summary line CI reads must reach the terminal first
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        if stream is not None:
+            stream.flush()
     os._exit(_exit_status["code"])

@@ -1,0 +1,184 @@
+"""A small test harness: seed a tenant, run a worker, drive requests and events."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.eligibility import EligibilityEvaluator
+from governance.policy import PromotionPolicy, default_policy
+from governance.promotion import Phase, PromotionInput
+from governance.records import StrategyDoc
+from governance.risk_events import RiskEvent, RiskEventKind
+from governance.roles import Role
+from governance.stages import Decision, LifecycleStage, execution_mode_for
+from store.sqlite import SqliteStore
+from worker import build_worker
+from workflows import client as wf
+from workflows.promotion_state import ApproveInput, PromotionOutcome, PromotionStatus
+
+DEMO_APPROVERS = {
+    "alice": [Role.STRATEGY_REVIEWER],
+    "bob": [Role.RISK_APPROVER],
+    "carol": [Role.OPS_APPROVER],
+    "dave": [Role.FINAL_AUTHORIZER],
+    "erin": [Role.FINAL_AUTHORIZER],
+    "root": [Role.ADMIN],
+}
+
+
+def fast_policy(version: str = "test.v1", **overrides: Any) -> PromotionPolicy:
+    """The spec's thresholds with windows and waits short enough for a real-time test."""
+    data = default_policy(version).model_dump(mode="json")
+    data["stability_windows"] = {
+        "observe_to_shadow": {"min_sessions": 0, "min_evaluations": 0},
+        "shadow_to_paper": {"min_sessions": 0},
+        "paper_to_live": {"min_sessions": 0},
+    }
+    data["evaluation_interval_seconds"] = 1
+    data.update(overrides)
+    return PromotionPolicy.model_validate(data)
+
+
+class Stack:
+    def __init__(
+        self, client: Client, store: SqliteStore, task_queue: str, tenant: str, tmp: Path
+    ):
+        self.client = client
+        self.store = store
+        self.task_queue = task_queue
+        self.tenant = tenant
+        self.tmp = tmp
+
+    async def seed(
+        self,
+        policy: PromotionPolicy | None,
+        strategies: dict[str, LifecycleStage],
+        approvers: dict[str, list[Role]] | None = None,
+        uid: str = "quant",
+        since: datetime | None = None,
+    ) -> None:
+        if policy is not None:
+            await self.store.put_policy(self.tenant, policy)
+        for user, roles in (approvers if approvers is not None else DEMO_APPROVERS).items():
+            await self.store.put_approver(self.tenant, user, roles)
+        for strategy_id, stage in strategies.items():
+            await self.store.register_strategy(
+                StrategyDoc(
+                    tenant_id=self.tenant,
+                    uid=uid,
+                    strategy_id=strategy_id,
+                    lifecycle_stage=stage,
+                    execution_mode=execution_mode_for(stage),
+                    last_stage_change_at=since or datetime.now(UTC) - timedelta(days=60),
+                )
+            )
+
+    @asynccontextmanager
+    async def worker(self, evaluator: EligibilityEvaluator) -> AsyncIterator[Worker]:
+        worker = build_worker(self.client, self.store, self.task_queue, evaluator)
+        async with worker:
+            yield worker
+
+    async def request(
+        self,
+        strategy_id: str,
+        to_stage: LifecycleStage,
+        by: str = "quant",
+        decision: Decision = Decision.PROMOTE,
+        uid: str = "quant",
+    ) -> PromotionInput:
+        return await wf.request_promotion(
+            self.client,
+            self.store,
+            self.task_queue,
+            tenant_id=self.tenant,
+            uid=uid,
+            strategy_id=strategy_id,
+            to_stage=to_stage,
+            requested_by=by,
+            decision=decision,
+        )
+
+    async def status(self, strategy_id: str, uid: str = "quant") -> PromotionStatus:
+        return await wf.promotion_status(self.client, self.tenant, uid, strategy_id)
+
+    async def wait_for(
+        self,
+        strategy_id: str,
+        predicate: Callable[[PromotionStatus], bool],
+        timeout: float = 30.0,
+        uid: str = "quant",
+    ) -> PromotionStatus:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            status = await self.status(strategy_id, uid)
+            if predicate(status):
+                return status
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out; last status: {status.model_dump_json()}")
+            await asyncio.sleep(0.1)
+
+    async def wait_phase(self, strategy_id: str, phase: Phase, timeout: float = 30.0) -> PromotionStatus:
+        return await self.wait_for(strategy_id, lambda s: s.phase == phase, timeout)
+
+    async def approve(
+        self, strategy_id: str, approver: str, role: Role, token: str | None = None, **kw: Any
+    ) -> PromotionStatus:
+        status = await self.status(strategy_id)
+        inp = ApproveInput(
+            approver=approver,
+            role=role,
+            metrics_hash=kw.pop("metrics_hash", status.report.metrics_hash if status.report else None),
+            comment=kw.pop("comment", "looks good"),
+            confirmation_token=token,
+        )
+        return await wf.approve(self.client, self.tenant, "quant", strategy_id, inp)
+
+    async def outcome(self, strategy_id: str, uid: str = "quant") -> PromotionOutcome:
+        handle = wf.promotion_handle(self.client, self.tenant, uid, strategy_id)
+        return await asyncio.wait_for(handle.result(), 60)
+
+    async def risk(
+        self,
+        strategy_id: str,
+        kind: RiskEventKind,
+        event_id: str | None = None,
+        uid: str = "quant",
+        **kw: Any,
+    ) -> RiskEvent:
+        events_per_run = kw.pop("events_per_run", 500)
+        event = RiskEvent(
+            event_id=event_id or uuid.uuid4().hex,
+            kind=kind,
+            ts=kw.pop("ts", datetime.now(UTC)),
+            **kw,
+        )
+        await wf.send_risk_event(
+            self.client,
+            self.task_queue,
+            tenant_id=self.tenant,
+            uid=uid,
+            strategy_id=strategy_id,
+            event=event,
+            events_per_run=events_per_run,
+        )
+        return event
+
+    async def wait_records(self, strategy_id: str, count: int, timeout: float = 30.0) -> list[Any]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            records = await self.store.list_records(self.tenant, "quant", strategy_id)
+            if len(records) >= count:
+                return records
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"expected {count} records, have {len(records)}")
+            await asyncio.sleep(0.1)

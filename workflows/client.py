@@ -1,0 +1,199 @@
+"""Client-side operations on the workflows, shared by the CLI and the HTTP API.
+
+Requests are checked here first with the same governance rules the workflow applies, so a
+person gets a clear refusal before anything is started or written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+from governance.errors import GovernanceError
+from governance.policy import effective_policy
+from governance.promotion import (
+    PromotionInput,
+    demotion_workflow_id,
+    promotion_workflow_id,
+    validate_request,
+)
+from governance.risk_events import RiskEvent
+from governance.stages import Decision, LifecycleStage
+from store.port import GovernanceStore
+from workflows import search_attributes as sa
+from workflows.demotion import DemotionInput, DemotionWorkflow
+from workflows.promotion import PromotionWorkflow
+from workflows.promotion_state import (
+    ApproveInput,
+    CancelInput,
+    PromotionOutcome,
+    PromotionStatus,
+    RejectInput,
+)
+
+
+class InFlight(GovernanceError):
+    code = "request_in_flight"
+
+
+async def connect(address: str, namespace: str = "default") -> Client:
+    return await Client.connect(
+        address, namespace=namespace, data_converter=pydantic_data_converter
+    )
+
+
+async def request_promotion(
+    client: Client,
+    store: GovernanceStore,
+    task_queue: str,
+    *,
+    tenant_id: str,
+    uid: str,
+    strategy_id: str,
+    to_stage: LifecycleStage,
+    requested_by: str,
+    reason: str = "",
+    decision: Decision = Decision.PROMOTE,
+) -> PromotionInput:
+    """Validate and start a request; refuses a second one while one is in flight."""
+    strategy = await store.get_strategy(tenant_id, uid, strategy_id)
+    policy = await store.get_policy(tenant_id)
+    if policy is not None:
+        policy = effective_policy(policy, strategy.stage_overrides if strategy else None)
+    request = PromotionInput(
+        request_id=str(uuid.uuid4()),
+        tenant_id=tenant_id,
+        uid=uid,
+        strategy_id=strategy_id,
+        decision=decision,
+        to_stage=to_stage,
+        requested_by=requested_by,
+        requested_at=datetime.now(UTC),
+        reason=reason,
+    )
+    validate_request(request, strategy, policy)
+    workflow_id = promotion_workflow_id(tenant_id, uid, strategy_id)
+    try:
+        await client.start_workflow(
+            PromotionWorkflow.run,
+            request,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=sa.for_strategy(
+                tenant_id, uid, strategy_id, to_stage=to_stage.value, phase="VALIDATING"
+            ),
+        )
+    except WorkflowAlreadyStartedError:
+        current = await promotion_handle(client, tenant_id, uid, strategy_id).query(
+            PromotionWorkflow.status
+        )
+        raise InFlight(
+            f"a request is already in flight for {uid}/{strategy_id}: {current.request_id} "
+            f"({current.from_stage} -> {current.to_stage}, {current.phase}, "
+            f"workflow {workflow_id})",
+            field="strategy_id",
+        ) from None
+    return request
+
+
+def promotion_handle(
+    client: Client, tenant_id: str, uid: str, strategy_id: str
+) -> WorkflowHandle[PromotionWorkflow, PromotionOutcome]:
+    return client.get_workflow_handle_for(
+        PromotionWorkflow.run, promotion_workflow_id(tenant_id, uid, strategy_id)
+    )
+
+
+async def promotion_status(
+    client: Client, tenant_id: str, uid: str, strategy_id: str
+) -> PromotionStatus:
+    return await promotion_handle(client, tenant_id, uid, strategy_id).query(
+        PromotionWorkflow.status
+    )
+
+
+async def is_running(handle: WorkflowHandle[PromotionWorkflow, PromotionOutcome]) -> bool:
+    description = await handle.describe()
+    return description.status == WorkflowExecutionStatus.RUNNING
+
+
+class Refused(GovernanceError):
+    """A workflow update refused by a validator or handler: nothing entered history."""
+
+
+def _refused(exc: WorkflowUpdateFailedError) -> Refused:
+    cause = exc.cause
+    if isinstance(cause, ApplicationError):
+        details = cause.details[0] if cause.details else {}
+        field = details.get("field") if isinstance(details, dict) else None
+        return Refused(cause.message, field=field, code=cause.type or "refused")
+    return Refused(str(cause or exc), code="refused")
+
+
+async def approve(
+    client: Client, tenant_id: str, uid: str, strategy_id: str, inp: ApproveInput
+) -> PromotionStatus:
+    handle = promotion_handle(client, tenant_id, uid, strategy_id)
+    try:
+        return await handle.execute_update(PromotionWorkflow.approve, inp)
+    except WorkflowUpdateFailedError as exc:
+        raise _refused(exc) from None
+
+
+async def reject(
+    client: Client, tenant_id: str, uid: str, strategy_id: str, inp: RejectInput
+) -> PromotionStatus:
+    handle = promotion_handle(client, tenant_id, uid, strategy_id)
+    try:
+        return await handle.execute_update(PromotionWorkflow.reject, inp)
+    except WorkflowUpdateFailedError as exc:
+        raise _refused(exc) from None
+
+
+async def cancel(
+    client: Client, tenant_id: str, uid: str, strategy_id: str, inp: CancelInput
+) -> PromotionStatus:
+    handle = promotion_handle(client, tenant_id, uid, strategy_id)
+    try:
+        return await handle.execute_update(PromotionWorkflow.cancel, inp)
+    except WorkflowUpdateFailedError as exc:
+        raise _refused(exc) from None
+
+
+async def send_risk_event(
+    client: Client,
+    task_queue: str,
+    *,
+    tenant_id: str,
+    uid: str,
+    strategy_id: str,
+    event: RiskEvent,
+    events_per_run: int = 500,
+) -> str:
+    """Signal-with-start the strategy's demotion workflow; returns its workflow id."""
+    workflow_id = demotion_workflow_id(tenant_id, uid, strategy_id)
+    await client.start_workflow(
+        DemotionWorkflow.run,
+        DemotionInput(
+            tenant_id=tenant_id, uid=uid, strategy_id=strategy_id, events_per_run=events_per_run
+        ),
+        id=workflow_id,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        start_signal="risk_event",
+        start_signal_args=[event],
+        search_attributes=sa.for_strategy(tenant_id, uid, strategy_id),
+    )
+    return workflow_id
