@@ -49,9 +49,7 @@ def fast_policy(version: str = "test.v1", **overrides: Any) -> PromotionPolicy:
 
 
 class Stack:
-    def __init__(
-        self, client: Client, store: SqliteStore, task_queue: str, tenant: str, tmp: Path
-    ):
+    def __init__(self, client: Client, store: SqliteStore, task_queue: str, tenant: str, tmp: Path):
         self.client = client
         self.store = store
         self.task_queue = task_queue
@@ -127,7 +125,9 @@ class Stack:
                 raise AssertionError(f"timed out; last status: {status.model_dump_json()}")
             await asyncio.sleep(0.1)
 
-    async def wait_phase(self, strategy_id: str, phase: Phase, timeout: float = 30.0) -> PromotionStatus:
+    async def wait_phase(
+        self, strategy_id: str, phase: Phase, timeout: float = 30.0
+    ) -> PromotionStatus:
         return await self.wait_for(strategy_id, lambda s: s.phase == phase, timeout)
 
     async def approve(
@@ -137,7 +137,9 @@ class Stack:
         inp = ApproveInput(
             approver=approver,
             role=role,
-            metrics_hash=kw.pop("metrics_hash", status.report.metrics_hash if status.report else None),
+            metrics_hash=kw.pop(
+                "metrics_hash", status.report.metrics_hash if status.report else None
+            ),
             comment=kw.pop("comment", "looks good"),
             confirmation_token=token,
         )
@@ -182,3 +184,17 @@ class Stack:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"expected {count} records, have {len(records)}")
             await asyncio.sleep(0.1)
+
+
+HISTORIES = Path(__file__).parent.parent / "histories"
+
+
+async def keep_history(client: Client, workflow_id: str, name: str) -> None:
+    """With STRATGATE_RECORD_HISTORIES=1, save a finished run's history for the replay tests."""
+    import os
+
+    if os.environ.get("STRATGATE_RECORD_HISTORIES") != "1":
+        return
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    (HISTORIES / f"{name}.json").write_text(history.to_json())

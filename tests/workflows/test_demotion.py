@@ -9,8 +9,9 @@ from governance.chain import verify_chain
 from governance.promotion import Phase
 from governance.risk_events import RiskEventKind as K
 from governance.roles import Role
-from governance.stages import Decision, LifecycleStage as S
-from tests.workflows.harness import Stack, fast_policy
+from governance.stages import Decision
+from governance.stages import LifecycleStage as S
+from tests.workflows.harness import Stack, fast_policy, keep_history
 from workflows import client as wf
 from workflows.demotion import DemotionWorkflow
 
@@ -26,7 +27,11 @@ async def test_critical_breaker_demotes_to_shadow_and_freezes(stack_factory: Sta
         await stack.risk("momo", K.DAILY_LOSS_LIMIT_BREACHED)
         records = await stack.wait_records("momo", 1)
     (record,) = records
-    assert (record.from_stage, record.to_stage, record.decision) == (S.PAPER, S.SHADOW, Decision.DEMOTE)
+    assert (record.from_stage, record.to_stage, record.decision) == (
+        S.PAPER,
+        S.SHADOW,
+        Decision.DEMOTE,
+    )
     assert record.freeze and record.reason_code == "daily_loss_limit_breached"
     doc = await stack.store.get_strategy(stack.tenant, "quant", "momo")
     assert doc is not None
@@ -49,6 +54,9 @@ async def test_data_integrity_demotes_to_observe_with_incident(stack_factory: St
         )
         status = await handle.query(DemotionWorkflow.status)
     assert status.demotions == 1
+    await keep_history(
+        stack.client, f"demotion/{stack.tenant}/quant/momo", "demotion_data_integrity"
+    )
     events = await stack.store.list_audit_events(stack.tenant, "quant", "momo")
     incident = next(e for e in events if e.event_type == "ops.data_integrity_event")
     assert incident.trace_id == "tr-1"
@@ -57,7 +65,9 @@ async def test_data_integrity_demotes_to_observe_with_incident(stack_factory: St
 
 async def test_duplicate_events_change_nothing_and_warnings_count(stack_factory: Stack) -> None:
     stack = stack_factory
-    policy = fast_policy(risk_thresholds={"warning_budget": {"max_warnings": 2, "window_seconds": 3600}})
+    policy = fast_policy(
+        risk_thresholds={"warning_budget": {"max_warnings": 2, "window_seconds": 3600}}
+    )
     await stack.seed(policy, {"momo": S.PAPER})
     async with stack.worker(no_evidence_needed):
         await stack.risk("momo", K.CIRCUIT_BREAKER_WARNING, event_id="w1")
@@ -95,6 +105,7 @@ async def test_demotion_never_raises_and_continue_as_new_keeps_state(stack_facto
     assert record.decision == Decision.FREEZE and record.to_stage == S.OBSERVE
     assert status.processed == 6
     assert (await handle.describe()).run_id != first_run  # continued as new, state carried
+    await keep_history(stack.client, handle.id, "demotion_after_continue_as_new")
     assert verify_chain(await stack.store.list_records(stack.tenant)).ok
 
 
@@ -114,6 +125,7 @@ async def test_unfreeze_needs_a_risk_approver(stack_factory: Stack) -> None:
         await stack.approve("momo", "bob", Role.RISK_APPROVER)
         outcome = await stack.outcome("momo")
     assert outcome.phase == Phase.COMMITTED
+    await keep_history(stack.client, f"promotion/{stack.tenant}/quant/momo", "promotion_unfreeze")
     doc = await stack.store.get_strategy(stack.tenant, "quant", "momo")
     assert doc is not None and not doc.freeze and doc.lifecycle_stage == S.SHADOW
     records = await stack.store.list_records(stack.tenant, "quant", "momo")

@@ -15,7 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 from governance.promotion import Phase
 from governance.risk_events import RiskEventKind as K
 from governance.roles import Role
-from governance.stages import Decision, LifecycleStage as S
+from governance.stages import Decision
+from governance.stages import LifecycleStage as S
 from store.sqlite import SqliteStore
 from tests.workflows.conftest import TEMPORAL
 from tests.workflows.harness import Stack, fast_policy
@@ -28,7 +29,10 @@ from workflows import search_attributes as sa
 async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping_v2(
         dev_server_existing_path=str(TEMPORAL),
-        dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"],
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "frontend.WorkflowTimeSkippingEnabled=true",
+        ],
         data_converter=pydantic_data_converter,
         search_attributes=sa.ALL,
         dev_server_log_level="error",
