@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -68,7 +69,9 @@ class RiskActivities:
         action = action_for(inp.event, policy, posture)
         if action.decision is None:
             return RiskOutcome(action=action)
-        preempted = await self._cancel_promotion(inp)
+        # The preemption goes out first and runs beside the commit: the chain slot, not the
+        # order of these two calls, is what stops a promotion from landing after a demotion.
+        preempting = asyncio.create_task(self._cancel_promotion(inp))
         change = demotion_change(
             event=inp.event,
             action=action,
@@ -82,14 +85,16 @@ class RiskActivities:
         try:
             record = await self.store.commit_stage_change(change)
         except PreconditionFailed as exc:
+            await preempting
             # The strategy moved under us (a promotion landed first): retry on fresh state.
             raise ApplicationError(
                 f"retrying on fresh state: {exc.message}", type=exc.code
             ) from None
         except GovernanceError as exc:
+            await preempting
             raise refusal(exc) from None
         log_stage_change(record, EVENT_TYPE[record.decision], inp.event.event_id)
-        return RiskOutcome(action=action, record=record, preempted_promotion=preempted)
+        return RiskOutcome(action=action, record=record, preempted_promotion=await preempting)
 
     async def _cancel_promotion(self, inp: ApplyRiskEvent) -> bool:
         handle = self.client.get_workflow_handle(

@@ -1,0 +1,170 @@
+"""Demotion latency under load: risk event sent -> demotion committed, against the Temporal floor.
+
+With 1,000 promotion workflows waiting, send 200 critical risk events one at a time (each to a
+strategy whose demotion workflow is already running) and time each until the demotion record
+is in the store. In the same run, time the bare floor: an update that runs one no-op activity.
+Prints p50/p99 of both and their ratio (target: demotion p99 within 1.5x of the floor's).
+
+    .venv/bin/python -m bench demotion_latency [--waiting 1000] [--events 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.contracts import EvaluateInput
+from bench.floor_workflow import FloorWorkflow, noop
+from governance.audit_log import configure as configure_logging
+from governance.policy import default_policy
+from governance.records import StrategyDoc
+from governance.risk_events import RiskEvent, RiskEventKind
+from governance.roles import Role
+from governance.stages import LifecycleStage
+from store.sqlite import SqliteStore
+from worker import build_worker
+from workflows import client as wf
+from workflows import search_attributes as sa
+
+TENANT = "bench"
+
+
+def waiting_report(inp: EvaluateInput) -> dict[str, object]:
+    """The stability window is not complete: keeps every promotion waiting (the load)."""
+    return {
+        "verdict": "WAITING",
+        "target_stage": inp.target_stage.value,
+        "metrics_hash": "0" * 64,
+        "criteria": [],
+        "reasons": ["bench: window not complete"],
+        "window": {},
+    }
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def run(waiting: int, events: int) -> dict[str, float]:
+    temporal = Path(sys.prefix, "bin", "temporal")
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal),
+        data_converter=pydantic_data_converter,
+        search_attributes=sa.ALL,
+        dev_server_log_level="error",
+    )
+    tmp = Path(tempfile.mkdtemp(prefix="stratgate-bench-"))
+    store = SqliteStore(tmp / "bench.db")
+    observer = SqliteStore(tmp / "bench.db")  # its own connection: polling must not queue on ours
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    policy = default_policy("bench.v1").model_copy(update={"evaluation_interval_seconds": 3600})
+    await store.put_policy(TENANT, policy)
+    for user, role in (("risk", Role.RISK_APPROVER), ("ops", Role.OPS_APPROVER)):
+        await store.put_approver(TENANT, user, [role])
+    names = [f"s{i:04d}" for i in range(waiting)]
+    for name in names:
+        await store.register_strategy(
+            StrategyDoc(
+                tenant_id=TENANT,
+                uid="quant",
+                strategy_id=name,
+                lifecycle_stage=LifecycleStage.PAPER,
+                execution_mode="PAPER",
+                last_stage_change_at=datetime.now(UTC),
+            )
+        )
+    client = env.client
+    worker = build_worker(client, store, queue, waiting_report)
+    floor_worker = Worker(
+        client, task_queue=queue + "-floor", workflows=[FloorWorkflow], activities=[noop]
+    )
+    try:
+        async with worker, floor_worker:
+            for name in names:
+                await wf.request_promotion(
+                    client,
+                    store,
+                    queue,
+                    tenant_id=TENANT,
+                    uid="quant",
+                    strategy_id=name,
+                    to_stage=LifecycleStage.LIVE,
+                    requested_by="quant",
+                )
+            targets = names[:events]
+            for name in targets:  # start each demotion workflow with a harmless warning
+                await _send(client, queue, name, RiskEventKind.CIRCUIT_BREAKER_WARNING)
+            await asyncio.sleep(2.0)
+            demotion = []
+            for name in targets:
+                start = time.perf_counter()
+                await _send(client, queue, name, RiskEventKind.DAILY_LOSS_LIMIT_BREACHED)
+                while (await observer.get_strategy(TENANT, "quant", name)).chain_length == 0:  # type: ignore[union-attr]
+                    await asyncio.sleep(0.001)
+                demotion.append(time.perf_counter() - start)
+                # Let the event's tail (audit, notify, the preempted promotion's cleanup) finish
+                # so each sample measures one event, as each floor sample measures one update.
+                await asyncio.sleep(0.25)
+            floor_handle = await client.start_workflow(
+                FloorWorkflow.run, id=f"floor-{uuid.uuid4().hex}", task_queue=queue + "-floor"
+            )
+            for _ in range(10):
+                await floor_handle.execute_update(FloorWorkflow.ping)
+            floor = []
+            for _ in range(events):
+                start = time.perf_counter()
+                await floor_handle.execute_update(FloorWorkflow.ping)
+                floor.append(time.perf_counter() - start)
+            await floor_handle.signal(FloorWorkflow.stop)
+    finally:
+        await store.close()
+        await observer.close()
+        await env.shutdown()
+    return {
+        "demotion_p50_ms": statistics.median(demotion) * 1e3,
+        "demotion_p99_ms": pct(demotion, 0.99) * 1e3,
+        "floor_p50_ms": statistics.median(floor) * 1e3,
+        "floor_p99_ms": pct(floor, 0.99) * 1e3,
+    }
+
+
+async def _send(client: Client, queue: str, name: str, kind: RiskEventKind) -> None:
+    event = RiskEvent(event_id=uuid.uuid4().hex, kind=kind, ts=datetime.now(UTC), source="bench")
+    await wf.send_risk_event(
+        client,
+        queue,
+        tenant_id=TENANT,
+        uid="quant",
+        strategy_id=name,
+        event=event,  # type: ignore[arg-type]
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    configure_logging(level=logging.WARNING)  # stage-change logs would drown the figures
+    parser = argparse.ArgumentParser(prog="bench demotion_latency")
+    parser.add_argument("--waiting", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=200)
+    args = parser.parse_args(argv)
+    r = asyncio.run(run(args.waiting, args.events))
+    d50, d99 = r["demotion_p50_ms"], r["demotion_p99_ms"]
+    f50, f99 = r["floor_p50_ms"], r["floor_p99_ms"]
+    print(f"demotion_latency: {args.waiting} promotions waiting, {args.events} critical events")
+    print(f"  event sent -> demotion committed  p50 {d50:.1f} ms  p99 {d99:.1f} ms")
+    print(f"  floor (update + no-op activity)   p50 {f50:.1f} ms  p99 {f99:.1f} ms")
+    print(f"  ratio p99 demotion/floor = {d99 / f99:.2f}x (target <= 1.5x)")
+    print(f"  ratio p50 demotion/floor = {d50 / f50:.2f}x")
