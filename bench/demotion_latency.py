@@ -150,7 +150,7 @@ async def _send(client: Client, queue: str, name: str, kind: RiskEventKind) -> N
         tenant_id=TENANT,
         uid="quant",
         strategy_id=name,
-        event=event,  # type: ignore[arg-type]
+        event=event,
     )
 
 
