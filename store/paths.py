@@ -84,6 +84,11 @@ def confirmation_token(tenant_id: str, token_hash: str) -> str:
     return f"tenants/{tenant_id}/governance/live_confirmations/tokens/{token_hash}"
 
 
+def api_token(token_hash: str) -> str:
+    """Tokens are looked up by hash before the tenant is known, so they sit at the root."""
+    return f"api_tokens/{token_hash}"
+
+
 def paper_order(tenant_id: str, order_id: str) -> str:
     return f"tenants/{tenant_id}/paper_orders/{order_id}"
 

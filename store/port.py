@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from governance.identity import ApiToken
 from governance.live import ConfirmationToken
 from governance.policy import PromotionPolicy
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
@@ -68,6 +69,11 @@ class GovernanceStore(Protocol):
     async def redeem_confirmation_token(
         self, tenant_id: str, token_hash: str, request_id: str, user: str, now: datetime
     ) -> ConfirmationToken: ...
+
+    # API bearer tokens, stored by hash only.
+    async def put_api_token(self, token: ApiToken) -> None: ...
+    async def get_api_token(self, token_hash: str) -> ApiToken | None: ...
+    async def revoke_api_token(self, token_hash: str, now: datetime) -> ApiToken | None: ...
 
     # Platform-wide switches (`systemStatus/config`, e.g. `is_shadow_mode`).
     async def get_system_status(self) -> dict[str, Any]: ...

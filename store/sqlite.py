@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from governance.errors import PreconditionFailed, RecordConflict, RecordCorrupt
+from governance.identity import ApiToken
 from governance.live import ConfirmationToken, redeem
 from governance.policy import PromotionPolicy
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
@@ -373,6 +374,36 @@ class SqliteStore:
             if redeemed != stored:
                 self._set(conn, path, redeemed.model_dump(mode="json"))
             return redeemed
+
+        return await self._run(write, write=True)
+
+    # -- API tokens -------------------------------------------------------------------------
+    async def put_api_token(self, token: ApiToken) -> None:
+        path = paths.api_token(token.token_hash)
+
+        def write(conn: sqlite3.Connection) -> None:
+            if self._get(conn, path) is not None:
+                raise RecordConflict("token already exists", field="token")
+            self._set(conn, path, token.model_dump(mode="json"))
+
+        await self._run(write, write=True)
+
+    async def get_api_token(self, token_hash: str) -> ApiToken | None:
+        data = await self._run(lambda c: self._get(c, paths.api_token(token_hash)))
+        return ApiToken.model_validate(data) if data else None
+
+    async def revoke_api_token(self, token_hash: str, now: datetime) -> ApiToken | None:
+        path = paths.api_token(token_hash)
+
+        def write(conn: sqlite3.Connection) -> ApiToken | None:
+            data = self._get(conn, path)
+            if data is None:
+                return None
+            token = ApiToken.model_validate(data)
+            if token.revoked_at is None:
+                token = token.model_copy(update={"revoked_at": now})
+                self._set(conn, path, token.model_dump(mode="json"))
+            return token
 
         return await self._run(write, write=True)
 

@@ -1,0 +1,54 @@
+"""The HTTP front door: REST API under /v1 (OpenAPI at /docs), the approver web UI, health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from api import errors, observability
+from api.deps import ApiDeps
+from api.routes_registry import router as registry_router
+from api.routes_requests import router as requests_router
+
+
+def create_app(deps: ApiDeps) -> FastAPI:
+    app = FastAPI(
+        title="stratgate",
+        version="1.0",
+        description="Risk-governed promotion and demotion of trading strategies.",
+    )
+    app.state.deps = deps
+    errors.install(app)
+    observability.install(app)
+    app.include_router(requests_router)
+    app.include_router(registry_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Any:
+        problems = []
+        try:
+            await deps.store.get_system_status()
+        except Exception as exc:
+            problems.append(f"store: {exc}")
+        if deps.client is None:
+            problems.append("temporal: not connected")
+        else:
+            try:
+                await deps.client.service_client.check_health()
+            except Exception as exc:
+                problems.append(f"temporal: {exc}")
+        status = 200 if not problems else 503
+        return JSONResponse({"ready": not problems, "problems": problems}, status_code=status)
+
+    try:
+        from api.ui import install as install_ui
+    except ImportError:  # pragma: no cover - the UI module ships with the package
+        return app
+    install_ui(app)
+    return app

@@ -1,0 +1,52 @@
+"""What every route needs: the store, the Temporal client, and the caller's identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from temporalio.client import Client
+
+from governance.identity import Principal, Unauthenticated, hash_token, principal_for
+from store.port import GovernanceStore
+
+
+@dataclass
+class ApiDeps:
+    store: GovernanceStore
+    client: Client | None
+    task_queue: str
+
+
+def deps(request: Request) -> ApiDeps:
+    found: ApiDeps = request.app.state.deps
+    return found
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get("stratgate_token")
+
+
+async def principal(request: Request, d: Annotated[ApiDeps, Depends(deps)]) -> Principal:
+    token = bearer(request)
+    if not token:
+        raise Unauthenticated("missing bearer token", field="authorization")
+    stored = await d.store.get_api_token(hash_token(token))
+    who = principal_for(stored, datetime.now(UTC))
+    request.state.principal = who
+    return who
+
+
+Deps = Annotated[ApiDeps, Depends(deps)]
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def temporal(d: ApiDeps) -> Client:
+    if d.client is None:
+        raise RuntimeError("the API was started without a Temporal connection")
+    return d.client

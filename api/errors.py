@@ -1,0 +1,59 @@
+"""Every refusal is a 4xx with a JSON body {code, field, message}; nothing is ever a 500 for
+bad input."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
+
+from governance.errors import GovernanceError
+
+STATUS_BY_CODE = {
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "unknown_strategy": 404,
+    "request_in_flight": 409,
+    "precondition_failed": 409,
+    "record_conflict": 409,
+    "wrong_phase": 409,
+    "report_changed": 409,
+    "approval_refused": 403,
+    "cancel_refused": 403,
+}
+
+
+def body(code: str, message: str, field: str | None = None) -> dict[str, str | None]:
+    return {"code": code, "field": field, "message": message}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(GovernanceError)
+    async def governance_error(request: Request, exc: GovernanceError) -> JSONResponse:
+        status = STATUS_BY_CODE.get(exc.code, 400)
+        return JSONResponse(body(exc.code, exc.message, exc.field), status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        field = ".".join(str(p) for p in first["loc"] if p not in ("body", "query", "path"))
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in errors
+        ]
+        payload = body("invalid_request", str(first["msg"]), field or None)
+        return JSONResponse({**payload, "errors": details}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(RPCError)
+    async def temporal_error(request: Request, exc: RPCError) -> JSONResponse:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return JSONResponse(body("not_found", "no request in flight"), status_code=404)
+        return JSONResponse(body("unavailable", "workflow service unavailable"), status_code=503)

@@ -1,0 +1,61 @@
+"""Request bodies of the HTTP API (responses reuse the domain and workflow models)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from governance.records import Identifier, Severity
+from governance.risk_events import RiskEventKind
+from governance.roles import Role
+from governance.stages import LifecycleStage
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PromotionRequestIn(_Body):
+    uid: Identifier
+    strategy_id: Identifier
+    to_stage: LifecycleStage
+    reason: str = Field(default="", max_length=2000)
+
+
+class ApproveIn(_Body):
+    role: Role
+    metrics_hash: str | None = Field(default=None, max_length=128)
+    comment: str = Field(default="", max_length=2000)
+    confirmation_token: str | None = Field(default=None, max_length=200)
+
+
+class RejectIn(_Body):
+    role: Role
+    comment: str = Field(default="", max_length=2000)
+
+
+class CancelIn(_Body):
+    reason: str = Field(default="", max_length=2000)
+
+
+class UnfreezeIn(_Body):
+    reason: str = Field(default="", max_length=2000)
+
+
+class FreezeIn(_Body):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RiskEventIn(_Body):
+    event_id: Identifier
+    uid: Identifier
+    strategy_id: Identifier
+    kind: RiskEventKind
+    severity: Severity | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Created(BaseModel):
+    request_id: str
+    workflow_id: str
