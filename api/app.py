@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from api import errors, observability
+from api import errors, observability, ui
 from api.deps import ApiDeps
 from api.routes_registry import router as registry_router
 from api.routes_requests import router as requests_router
@@ -46,9 +46,5 @@ def create_app(deps: ApiDeps) -> FastAPI:
         status = 200 if not problems else 503
         return JSONResponse({"ready": not problems, "problems": problems}, status_code=status)
 
-    try:
-        from api.ui import install as install_ui
-    except ImportError:  # pragma: no cover - the UI module ships with the package
-        return app
-    install_ui(app)
+    ui.install(app)
     return app

@@ -1,0 +1,267 @@
+"""The approver web UI: server-rendered pages over the same rules as the API.
+
+Sign-in stores the bearer token in an HttpOnly cookie; every action goes through the same
+workflow updates and the same identity checks as /v1, so the UI can do nothing the API refuses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.deps import ApiDeps, principal, temporal
+from governance.chain import ChainVerification, verify_chain
+from governance.errors import GovernanceError, RecordCorrupt
+from governance.identity import Principal, TokenKind
+from governance.records import RequestStatus
+from governance.roles import Role
+from workflows import client as wf
+from workflows.promotion_state import ApproveInput, PromotionStatus, RejectInput
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def install(app: FastAPI) -> None:
+    @app.get("/", include_in_schema=False)
+    async def root() -> Response:
+        return RedirectResponse("/ui/", status_code=303)
+
+    @app.get("/ui/login", response_class=HTMLResponse, include_in_schema=False)
+    async def login_page(request: Request, error: str = "") -> Response:
+        return TEMPLATES.TemplateResponse(request, "login.html", {"error": error})
+
+    @app.post("/ui/login", include_in_schema=False)
+    async def login(token: Annotated[str, Form()]) -> Response:
+        response = RedirectResponse("/ui/", status_code=303)
+        response.set_cookie("stratgate_token", token.strip(), httponly=True, samesite="strict")
+        return response
+
+    @app.post("/ui/logout", include_in_schema=False)
+    async def logout() -> Response:
+        response = RedirectResponse("/ui/login", status_code=303)
+        response.delete_cookie("stratgate_token")
+        return response
+
+    @app.get("/ui/", response_class=HTMLResponse, include_in_schema=False)
+    async def queue(request: Request) -> Response:
+        who, d = await _signed_in(request)
+        if who is None:
+            return RedirectResponse("/ui/login", status_code=303)
+        roles = await d.store.get_approver_roles(who.tenant_id, who.subject) or []
+        items = []
+        for req in await d.store.list_requests(who.tenant_id):
+            if req.status != RequestStatus.PENDING:
+                continue
+            status = await _status(d, who.tenant_id, req.uid, req.strategy_id)
+            if status is None or status.request_id != req.request_id:
+                continue
+            mine = [r for r in status.missing_roles if r in roles]
+            items.append((not mine, status.requested_at, {"status": status, "mine": mine}))
+        items.sort(key=lambda i: (i[0], i[1]))
+        return _page(request, "queue.html", who, roles, items=[i[2] for i in items])
+
+    @app.get(
+        "/ui/requests/{uid}/{strategy_id}", response_class=HTMLResponse, include_in_schema=False
+    )
+    async def request_page(
+        request: Request, uid: str, strategy_id: str, error: str = ""
+    ) -> Response:
+        who, d = await _signed_in(request)
+        if who is None:
+            return RedirectResponse("/ui/login", status_code=303)
+        status = await _status(d, who.tenant_id, uid, strategy_id)
+        if status is None:
+            return _page(
+                request, "missing.html", who, [], what=f"{uid}/{strategy_id}", status_code=404
+            )
+        roles = await d.store.get_approver_roles(who.tenant_id, who.subject) or []
+        report = None
+        if status.report:
+            report = await d.store.get_evaluation_report(who.tenant_id, status.report.metrics_hash)
+        return _page(
+            request,
+            "request.html",
+            who,
+            roles,
+            s=status,
+            report=report,
+            error=error,
+            can_sign=[r for r in status.missing_roles if r in roles],
+            can_reject=[
+                r
+                for r in dict.fromkeys(status.missing_roles + [a.role for a in status.approvals])
+                if r in roles
+            ],
+            version=_version(status),
+        )
+
+    @app.get("/ui/requests/{uid}/{strategy_id}/version", include_in_schema=False)
+    async def request_version(request: Request, uid: str, strategy_id: str) -> dict[str, str]:
+        who, d = await _signed_in(request)
+        if who is None:
+            return {"version": "signed-out"}
+        status = await _status(d, who.tenant_id, uid, strategy_id)
+        return {"version": _version(status) if status else "none"}
+
+    @app.post("/ui/requests/{uid}/{strategy_id}/approve", include_in_schema=False)
+    async def approve(
+        request: Request,
+        uid: str,
+        strategy_id: str,
+        role: Annotated[Role, Form()],
+        metrics_hash: Annotated[str, Form()] = "",
+        comment: Annotated[str, Form()] = "",
+        confirmation_token: Annotated[str, Form()] = "",
+    ) -> Response:
+        who, d = await _signed_in(request)
+        if who is None:
+            return RedirectResponse("/ui/login", status_code=303)
+        inp = ApproveInput(
+            approver=who.subject,
+            role=role,
+            metrics_hash=metrics_hash or None,
+            comment=comment,
+            confirmation_token=confirmation_token or None,
+        )
+        return await _act(
+            lambda: wf.approve(temporal(d), who.tenant_id, uid, strategy_id, inp), uid, strategy_id
+        )
+
+    @app.post("/ui/requests/{uid}/{strategy_id}/reject", include_in_schema=False)
+    async def reject(
+        request: Request,
+        uid: str,
+        strategy_id: str,
+        role: Annotated[Role, Form()],
+        comment: Annotated[str, Form()] = "",
+    ) -> Response:
+        who, d = await _signed_in(request)
+        if who is None:
+            return RedirectResponse("/ui/login", status_code=303)
+        inp = RejectInput(user=who.subject, role=role, comment=comment)
+        return await _act(
+            lambda: wf.reject(temporal(d), who.tenant_id, uid, strategy_id, inp), uid, strategy_id
+        )
+
+    @app.get(
+        "/ui/strategies/{uid}/{strategy_id}", response_class=HTMLResponse, include_in_schema=False
+    )
+    async def strategy_page(request: Request, uid: str, strategy_id: str) -> Response:
+        who, d = await _signed_in(request)
+        if who is None:
+            return RedirectResponse("/ui/login", status_code=303)
+        doc = await d.store.get_strategy(who.tenant_id, uid, strategy_id)
+        if doc is None:
+            return _page(
+                request, "missing.html", who, [], what=f"{uid}/{strategy_id}", status_code=404
+            )
+        chain: ChainVerification | None = None
+        broken: str | None = None
+        try:
+            records = await d.store.list_records(who.tenant_id, uid, strategy_id)
+        except RecordCorrupt as exc:
+            records, broken = [], exc.message
+        else:
+            chain = verify_chain(records)
+            if not chain.ok:
+                broken = f"{chain.first_broken_record_id}: {chain.reason}"
+        events = await d.store.list_audit_events(who.tenant_id, uid, strategy_id)
+        return _page(
+            request,
+            "strategy.html",
+            who,
+            [],
+            doc=doc,
+            records=list(reversed(records)),
+            chain=chain,
+            broken=broken,
+            events=list(reversed(events))[:50],
+            version=f"{doc.chain_length}:{doc.lifecycle_stage}:{doc.freeze}",
+        )
+
+    @app.get("/ui/strategies/{uid}/{strategy_id}/version", include_in_schema=False)
+    async def strategy_version(request: Request, uid: str, strategy_id: str) -> dict[str, str]:
+        who, d = await _signed_in(request)
+        doc = await d.store.get_strategy(who.tenant_id, uid, strategy_id) if who else None
+        return {
+            "version": f"{doc.chain_length}:{doc.lifecycle_stage}:{doc.freeze}" if doc else "none"
+        }
+
+    @app.get("/ui/operator", response_class=HTMLResponse, include_in_schema=False)
+    async def operator_page(request: Request) -> Response:
+        who, d = await _signed_in(request)
+        if who is None:
+            return RedirectResponse("/ui/login", status_code=303)
+        strategies = await d.store.list_strategies(who.tenant_id)
+        records = await d.store.list_records(who.tenant_id)
+        demotions = sorted(
+            (r for r in records if r.decision in ("demote", "freeze")),
+            key=lambda r: r.effective_at,
+            reverse=True,
+        )
+        return _page(
+            request,
+            "operator.html",
+            who,
+            [],
+            frozen=[s for s in strategies if s.freeze],
+            strategies=strategies,
+            demotions=demotions[:100],
+            version=str(len(records)),
+        )
+
+    @app.get("/ui/operator/version", include_in_schema=False)
+    async def operator_version(request: Request) -> dict[str, str]:
+        who, d = await _signed_in(request)
+        return {"version": str(len(await d.store.list_records(who.tenant_id))) if who else "none"}
+
+
+async def _signed_in(request: Request) -> tuple[Principal | None, ApiDeps]:
+    d: ApiDeps = request.app.state.deps
+    try:
+        who = await principal(request, d)
+    except GovernanceError:
+        return None, d
+    if who.kind != TokenKind.PERSONAL:
+        return None, d
+    return who, d
+
+
+async def _status(d: ApiDeps, tenant: str, uid: str, strategy_id: str) -> PromotionStatus | None:
+    try:
+        return await wf.promotion_status(temporal(d), tenant, uid, strategy_id)
+    except Exception:
+        return None
+
+
+def _version(s: PromotionStatus) -> str:
+    hash_ = s.report.metrics_hash if s.report else ""
+    return f"{s.request_id}:{s.phase}:{len(s.approvals)}:{hash_}"
+
+
+async def _act(call: Any, uid: str, strategy_id: str) -> Response:
+    target = f"/ui/requests/{uid}/{strategy_id}"
+    try:
+        await call()
+    except GovernanceError as exc:
+        from urllib.parse import quote
+
+        return RedirectResponse(f"{target}?error={quote(exc.message)}", status_code=303)
+    return RedirectResponse(target, status_code=303)
+
+
+def _page(
+    request: Request,
+    template: str,
+    who: Principal,
+    roles: list[Role],
+    status_code: int = 200,
+    **ctx: Any,
+) -> Response:
+    return TEMPLATES.TemplateResponse(
+        request, template, {"who": who, "roles": roles, **ctx}, status_code=status_code
+    )
