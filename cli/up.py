@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
+from cli.api_cmd import server as api_server
 from cli.embedded import (
     StackInfo,
     check_ports,
@@ -42,7 +43,7 @@ async def run_stack(
         info = StackInfo(
             temporal_address=address,
             temporal_ui_url=f"http://127.0.0.1:{ui_port}",
-            api_url=None,
+            api_url=f"http://127.0.0.1:{api_port}",
             task_queue=settings.task_queue,
             namespace=settings.temporal_namespace,
             pid=os.getpid(),
@@ -54,7 +55,9 @@ async def run_stack(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        api = api_server(store, client, settings.task_queue, "127.0.0.1", api_port, embedded=True)
         async with worker:
+            api_task = asyncio.create_task(api.serve())
             write_stack(settings.home, info)
             typer.echo(f"stratgate is up (data in {settings.home}):\n{describe(info)}")
             if demo:
@@ -64,6 +67,8 @@ async def run_stack(
             typer.echo("Ctrl-C stops everything.")
             await stop.wait()
             typer.echo("stopping...")
+            api.should_exit = True
+            await api_task
     finally:
         clear_stack(settings.home)
         await store.close()

@@ -1,0 +1,51 @@
+"""`stratgate api`: serve the HTTP API and the approver UI (the embedded stack runs it too)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+from temporalio.client import Client
+
+from api.app import create_app
+from api.deps import ApiDeps
+from cli.api_server import EmbeddedServer
+from cli.temporal import open_client
+from governance.audit_log import configure as configure_logging
+from settings import Settings
+from store.factory import open_store
+from store.port import GovernanceStore
+
+
+def server(
+    store: GovernanceStore,
+    client: Client | None,
+    task_queue: str,
+    host: str,
+    port: int,
+    embedded: bool = False,
+) -> uvicorn.Server:
+    app = create_app(ApiDeps(store=store, client=client, task_queue=task_queue))
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    return EmbeddedServer(config) if embedded else uvicorn.Server(config)
+
+
+def api(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+) -> None:
+    """Serve /v1, /docs, /ui, /healthz, /readyz and /metrics."""
+    configure_logging()
+
+    async def go() -> None:
+        settings = Settings.from_env()
+        client, queue = await open_client(settings)
+        store = open_store(settings)
+        try:
+            await server(store, client, queue, host, port).serve()
+        finally:
+            await store.close()
+
+    asyncio.run(go())
