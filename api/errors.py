@@ -3,6 +3,8 @@ bad input."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -30,6 +32,17 @@ def body(code: str, message: str, field: str | None = None) -> dict[str, str | N
     return {"code": code, "field": field, "message": message}
 
 
+def _field(loc: Sequence[object]) -> str:
+    """The offending field's path, without the request part or union branch names."""
+    parts = [
+        str(p)
+        for p in loc
+        if p not in ("body", "query", "path", "header")
+        and not (isinstance(p, str) and (p[:1].isupper() or "[" in p))
+    ]
+    return ".".join(parts)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(GovernanceError)
     async def governance_error(request: Request, exc: GovernanceError) -> JSONResponse:
@@ -40,10 +53,8 @@ def install(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-        field = ".".join(str(p) for p in first["loc"] if p not in ("body", "query", "path"))
-        details = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in errors
-        ]
+        field = _field(first["loc"])
+        details = [{"field": _field(e["loc"]), "message": e["msg"]} for e in errors]
         payload = body("invalid_request", str(first["msg"]), field or None)
         return JSONResponse({**payload, "errors": details}, status_code=422)
 

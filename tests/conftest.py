@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 
+pytest_plugins = ["tests.support.temporal_fixtures"]
+
 
 @pytest.fixture
 def tenant() -> str:

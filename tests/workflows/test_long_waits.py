@@ -18,7 +18,7 @@ from governance.roles import Role
 from governance.stages import Decision
 from governance.stages import LifecycleStage as S
 from store.sqlite import SqliteStore
-from tests.workflows.conftest import TEMPORAL
+from tests.support.temporal_fixtures import TEMPORAL
 from tests.workflows.harness import Stack, fast_policy
 from tests.workflows.test_demotion import no_evidence_needed
 from workflows import client as wf
