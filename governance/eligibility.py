@@ -3,8 +3,8 @@ its threshold, measured value and verdict, the stability window's progress, and 
 verdict, hashed canonically. It is what records snapshot and what approvers are shown.
 
 Verdicts: WAITING while the stability window is incomplete (sessions or counts below the
-policy's minimums; a critical risk event inside the window restarts it), then ELIGIBLE when every
-criterion passes, INELIGIBLE naming each that fails.
+policy's minimums; a critical risk event inside the window restarts it) or a criterion cannot be
+measured yet, then ELIGIBLE when every criterion passes, INELIGIBLE naming each that fails.
 """
 
 from __future__ import annotations
@@ -50,9 +50,13 @@ def build_report(
     progress = _progress(window, need, policy.calendar, start, now)
     measured = measure(transition, window, policy)
     complete, shortfalls = _complete(progress, need)
+    unmeasured = [m for m in measured if m.value is None]
     failed = [m for m in measured if not m.passed]
     if not complete:
         verdict, reasons = "WAITING", shortfalls
+    elif unmeasured:
+        # No evidence yet is not a failure of the strategy: wait for it (never ELIGIBLE).
+        verdict, reasons = "WAITING", [_why(m) for m in unmeasured]
     elif failed:
         verdict, reasons = "INELIGIBLE", [_why(m) for m in failed]
     else:
@@ -135,7 +139,7 @@ def _complete(p: dict[str, Any], need: StabilityWindow) -> tuple[bool, list[str]
 
 def _why(m: Measured) -> str:
     if m.value is None:
-        return f"{m.name}: not measurable on the window's evidence"
+        return f"{m.name}: not measurable yet on the window's evidence"
     return f"{m.name}: {m.value:.6g} fails {m.op} {m.threshold:g}"
 
 
