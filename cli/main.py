@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from cli import api_cmd, history, live, promote, risk, tokens, up
+from cli import api_cmd, evidence, history, live, policy, promote, registry, risk, tokens, up
 
 app = typer.Typer(
     name="stratgate",
@@ -15,6 +15,12 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(policy.app, name="policy")
+app.add_typer(registry.strategy_app, name="strategy")
+app.add_typer(registry.records_app, name="records")
+app.add_typer(registry.users_app, name="users")
+app.add_typer(registry.gate_app, name="gate")
+app.add_typer(evidence.app, name="evidence")
 app.add_typer(promote.app, name="promote")
 app.add_typer(live.app, name="live")
 app.add_typer(tokens.app, name="tokens")
@@ -35,7 +41,9 @@ def main() -> None:
     """
     code = 0
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click returns an Exit's code instead of raising it.
+        result = app(standalone_mode=False)
+        code = result if isinstance(result, int) else 0
     except typer.Exit as exc:
         code = exc.exit_code
     except SystemExit as exc:

@@ -77,7 +77,7 @@ def signal_evaluations(spec: Spec, rng: np.random.Generator, days: pd.DatetimeIn
 
 
 def _equity(rng: np.random.Generator, n_days: int, per_day: int, edge: float) -> tuple[Any, Any]:
-    daily = rng.normal(0.004 * edge / 0.15, 0.004, size=n_days)
+    daily = rng.normal(0.0012 * edge / 0.15, 0.003, size=n_days)
     per_fill = np.repeat(daily / per_day, per_day)
     equity = 1_000_000.0 * np.cumprod(1.0 + per_fill)
     pnl = equity - np.concatenate(([1_000_000.0], equity[:-1]))
