@@ -9,8 +9,10 @@ import pytest
 
 from store.port import GovernanceStore
 
+ADAPTERS = ["sqlite"]
 
-@pytest.fixture(params=["sqlite", "firestore"])
+
+@pytest.fixture(params=ADAPTERS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[GovernanceStore]:
     if request.param == "sqlite":
         from store.sqlite import SqliteStore
