@@ -90,7 +90,7 @@ def shadow_fills(spec: Spec, rng: np.random.Generator, days: pd.DatetimeIndex) -
     return {
         "ts": _times(rng, days, spec.fills_per_session),
         "symbol": np.array([f"SYM{i:04d}" for i in rng.integers(0, spec.symbols, n)]),
-        "quote_age_ms": np.round(rng.exponential(250.0, size=n), 3),
+        "quote_age_ms": np.round(rng.exponential(150.0, size=n), 3),
         "fill_failed": np.zeros(n, dtype=bool),
         "position_weight": np.round(rng.uniform(0.01, 0.15, size=n), 6),
         "notional": np.round(equity * 0.04, 2),

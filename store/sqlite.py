@@ -7,20 +7,13 @@ that read stale state cannot land a second record at the same chain position.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-import threading
-from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 
 from governance.errors import PreconditionFailed, RecordConflict, RecordCorrupt
-from governance.identity import ApiToken
-from governance.live import ConfirmationToken, redeem
 from governance.policy import PromotionPolicy
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
 from governance.roles import Role
@@ -34,73 +27,10 @@ from governance.stage_change import (
     same_commit,
 )
 from store import paths
-from store.sqlite_schema import SCHEMA, append_only_triggers
-
-T = TypeVar("T")
+from store.sqlite_tokens import SqliteTokens
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-def _collection(path: str) -> str:
-    return path.rsplit("/", 1)[0]
-
-
-class SqliteStore:
-    def __init__(self, db_path: Path | str, busy_timeout_ms: int = 30_000):
-        self.db_path = Path(db_path)
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            self.db_path,
-            timeout=busy_timeout_ms / 1000,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        self._conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._conn.executescript(SCHEMA + append_only_triggers())
-
-    # -- plumbing -------------------------------------------------------------------------
-    async def _run(self, fn: Callable[[sqlite3.Connection], T], write: bool = False) -> T:
-        return await asyncio.to_thread(self._locked, fn, write)
-
-    def _locked(self, fn: Callable[[sqlite3.Connection], T], write: bool) -> T:
-        with self._lock:
-            if not write:
-                return fn(self._conn)
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(self._conn)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-            return result
-
-    @staticmethod
-    def _get(conn: sqlite3.Connection, path: str) -> dict[str, Any] | None:
-        row = conn.execute("SELECT data FROM documents WHERE path = ?", (path,)).fetchone()
-        return json.loads(row[0]) if row else None
-
-    @staticmethod
-    def _set(conn: sqlite3.Connection, path: str, data: dict[str, Any]) -> None:
-        conn.execute(
-            "INSERT INTO documents (path, collection, data, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (path) DO UPDATE SET "
-            "data = excluded.data, updated_at = excluded.updated_at",
-            (path, _collection(path), json.dumps(data, sort_keys=True), _now()),
-        )
-
-    @staticmethod
-    def _list(conn: sqlite3.Connection, collection: str) -> list[dict[str, Any]]:
-        rows = conn.execute(
-            "SELECT data FROM documents WHERE collection = ? ORDER BY path", (collection,)
-        ).fetchall()
-        return [json.loads(r[0]) for r in rows]
-
+class SqliteStore(SqliteTokens):
     # -- policy ---------------------------------------------------------------------------
     async def get_policy(self, tenant_id: str) -> PromotionPolicy | None:
         data = await self._run(lambda c: self._get(c, paths.policy(tenant_id)))
@@ -350,62 +280,6 @@ class SqliteStore:
         return await self._run(
             lambda c: self._get(c, paths.evaluation_report(tenant_id, metrics_hash))
         )
-
-    # -- LIVE confirmation tokens ---------------------------------------------------------
-    async def put_confirmation_token(self, token: ConfirmationToken) -> None:
-        path = paths.confirmation_token(token.tenant_id, token.token_hash)
-
-        def write(conn: sqlite3.Connection) -> None:
-            if self._get(conn, path) is not None:
-                raise RecordConflict("confirmation token already issued", field="token")
-            self._set(conn, path, token.model_dump(mode="json"))
-
-        await self._run(write, write=True)
-
-    async def redeem_confirmation_token(
-        self, tenant_id: str, token_hash: str, request_id: str, user: str, now: datetime
-    ) -> ConfirmationToken:
-        path = paths.confirmation_token(tenant_id, token_hash)
-
-        def write(conn: sqlite3.Connection) -> ConfirmationToken:
-            data = self._get(conn, path)
-            stored = ConfirmationToken.model_validate(data) if data else None
-            redeemed = redeem(stored, request_id=request_id, user=user, now=now)
-            if redeemed != stored:
-                self._set(conn, path, redeemed.model_dump(mode="json"))
-            return redeemed
-
-        return await self._run(write, write=True)
-
-    # -- API tokens -------------------------------------------------------------------------
-    async def put_api_token(self, token: ApiToken) -> None:
-        path = paths.api_token(token.token_hash)
-
-        def write(conn: sqlite3.Connection) -> None:
-            if self._get(conn, path) is not None:
-                raise RecordConflict("token already exists", field="token")
-            self._set(conn, path, token.model_dump(mode="json"))
-
-        await self._run(write, write=True)
-
-    async def get_api_token(self, token_hash: str) -> ApiToken | None:
-        data = await self._run(lambda c: self._get(c, paths.api_token(token_hash)))
-        return ApiToken.model_validate(data) if data else None
-
-    async def revoke_api_token(self, token_hash: str, now: datetime) -> ApiToken | None:
-        path = paths.api_token(token_hash)
-
-        def write(conn: sqlite3.Connection) -> ApiToken | None:
-            data = self._get(conn, path)
-            if data is None:
-                return None
-            token = ApiToken.model_validate(data)
-            if token.revoked_at is None:
-                token = token.model_copy(update={"revoked_at": now})
-                self._set(conn, path, token.model_dump(mode="json"))
-            return token
-
-        return await self._run(write, write=True)
 
     # -- system status --------------------------------------------------------------------
     async def get_system_status(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Protocol
 
 from temporalio.client import (
     Client,
@@ -20,16 +21,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from governance.errors import GovernanceError
-from governance.policy import effective_policy
+from governance.policy import PromotionPolicy, effective_policy
 from governance.promotion import (
     PromotionInput,
     demotion_workflow_id,
     promotion_workflow_id,
     validate_request,
 )
+from governance.records import StrategyDoc
 from governance.risk_events import RiskEvent
 from governance.stages import Decision, LifecycleStage
-from store.port import GovernanceStore
 from workflows import search_attributes as sa
 from workflows.demotion import DemotionInput, DemotionWorkflow
 from workflows.promotion import PromotionWorkflow
@@ -40,6 +41,15 @@ from workflows.promotion_state import (
     PromotionStatus,
     RejectInput,
 )
+
+
+class StrategyLookup(Protocol):
+    """What a request needs to read first (the GovernanceStore satisfies it)."""
+
+    async def get_strategy(
+        self, tenant_id: str, uid: str, strategy_id: str
+    ) -> StrategyDoc | None: ...
+    async def get_policy(self, tenant_id: str) -> PromotionPolicy | None: ...
 
 
 class InFlight(GovernanceError):
@@ -54,7 +64,7 @@ async def connect(address: str, namespace: str = "default") -> Client:
 
 async def request_promotion(
     client: Client,
-    store: GovernanceStore,
+    store: StrategyLookup,
     task_queue: str,
     *,
     tenant_id: str,

@@ -51,7 +51,8 @@ async def main(path, rounds):
             doc = await store.get_strategy("t", "quant", "s1")
             if doc.chain_length >= i + 1:
                 break  # the other process took this position
-            target, decision = (S.SHADOW, Decision.PROMOTE) if doc.lifecycle_stage == S.OBSERVE else (S.OBSERVE, Decision.DEMOTE)
+            up = doc.lifecycle_stage == S.OBSERVE
+            target, decision = (S.SHADOW, Decision.PROMOTE) if up else (S.OBSERVE, Decision.DEMOTE)
             try:
                 await store.commit_stage_change(change(doc, target, decision))
                 wins += 1

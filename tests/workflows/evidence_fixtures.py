@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 from activities.evidence_evaluator import EvidenceEvaluator
@@ -30,5 +31,9 @@ def generate_for(
     from evidence.synthetic import generate
 
     generate(
-        source, tenant, uid, strategy_id, replace(SMALL, edge=edge, seed=hash(strategy_id) % 1000)
+        source,
+        tenant,
+        uid,
+        strategy_id,
+        replace(SMALL, edge=edge, seed=zlib.crc32(strategy_id.encode())),
     )

@@ -19,7 +19,7 @@ from workflows import client as wf
 async def test_observe_to_shadow_with_a_strategy_reviewer(stack_factory: Stack) -> None:
     stack = stack_factory
     await stack.seed(fast_policy(), {"edge": S.OBSERVE})
-    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.3})
+    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.6})
     async with stack.worker(evaluator):
         await stack.request("edge", S.SHADOW)
         status = await stack.wait_phase("edge", Phase.AWAITING_APPROVALS)
@@ -44,7 +44,7 @@ async def test_observe_to_shadow_with_a_strategy_reviewer(stack_factory: Stack) 
 async def test_shadow_to_paper_with_risk_and_ops(stack_factory: Stack) -> None:
     stack = stack_factory
     await stack.seed(fast_policy(), {"edge": S.SHADOW})
-    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.3})
+    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.6})
     async with stack.worker(evaluator):
         await stack.request("edge", S.PAPER)
         await stack.wait_phase("edge", Phase.AWAITING_APPROVALS)
@@ -86,7 +86,7 @@ async def test_shadow_to_paper_with_risk_and_ops(stack_factory: Stack) -> None:
 async def test_every_approval_rule_refuses_before_history(stack_factory: Stack) -> None:
     stack = stack_factory
     await stack.seed(fast_policy(), {"edge": S.SHADOW})
-    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.3})
+    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.6})
     async with stack.worker(evaluator):
         await stack.request("edge", S.PAPER)
         await stack.wait_phase("edge", Phase.AWAITING_APPROVALS)
@@ -135,7 +135,7 @@ async def test_requester_cannot_approve_and_reject_ends_it(stack_factory: Stack)
         "bob": [Role.RISK_APPROVER, Role.STRATEGY_REVIEWER],
     }
     await stack.seed(fast_policy(), {"edge": S.OBSERVE}, approvers=approvers)
-    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.3})
+    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.6})
     async with stack.worker(evaluator):
         await stack.request("edge", S.SHADOW, by="alice")
         await stack.wait_phase("edge", Phase.AWAITING_APPROVALS)
@@ -171,7 +171,7 @@ async def test_no_edge_is_ineligible_naming_the_criteria(stack_factory: Stack) -
 async def test_second_request_in_flight_is_refused_by_name(stack_factory: Stack) -> None:
     stack = stack_factory
     await stack.seed(fast_policy(), {"edge": S.OBSERVE})
-    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.3})
+    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.6})
     async with stack.worker(evaluator):
         first = await stack.request("edge", S.SHADOW)
         with pytest.raises(wf.InFlight) as refused:
@@ -182,7 +182,7 @@ async def test_second_request_in_flight_is_refused_by_name(stack_factory: Stack)
 async def test_risk_event_while_awaiting_approvals_preempts(stack_factory: Stack) -> None:
     stack = stack_factory
     await stack.seed(fast_policy(), {"edge": S.SHADOW})
-    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.3})
+    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.6})
     async with stack.worker(evaluator):
         await stack.request("edge", S.PAPER)
         await stack.wait_phase("edge", Phase.AWAITING_APPROVALS)

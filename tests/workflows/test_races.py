@@ -25,7 +25,7 @@ async def test_risk_event_racing_the_final_check(stack_factory: Stack) -> None:
     stack = stack_factory
     names = [f"race{i}" for i in range(ROUNDS)]
     await stack.seed(fast_policy(), dict.fromkeys(names, S.SHADOW))
-    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, dict.fromkeys(names, 0.3))
+    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, dict.fromkeys(names, 0.6))
     outcomes = {}
     async with stack.worker(evaluator):
         for name in names:
@@ -76,7 +76,7 @@ class CrashAfterCommit(SqliteStore):
 async def test_worker_killed_mid_commit_writes_exactly_one_record(stack_factory: Stack) -> None:
     stack = stack_factory
     await stack.seed(fast_policy(), {"edge": S.OBSERVE})
-    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.3})
+    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.6})
     crashing = CrashAfterCommit(stack.store.db_path)
     first = build_worker(stack.client, crashing, stack.task_queue, evaluator)
     run = asyncio.create_task(first.run())
