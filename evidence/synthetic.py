@@ -50,7 +50,7 @@ def session_days(spec: Spec) -> pd.DatetimeIndex:
 
 def _times(rng: np.random.Generator, days: pd.DatetimeIndex, per_day: int) -> np.ndarray[Any, Any]:
     """Sorted UTC nanoseconds inside each session (14:30-21:00 UTC)."""
-    base = days.tz_localize("UTC").asi8.repeat(per_day)
+    base = days.tz_localize("UTC").as_unit("ns").asi8.repeat(per_day)
     offset = rng.uniform(14.5 * 3600, 21 * 3600, size=len(base)) * 1e9
     within = np.sort(offset.reshape(len(days), per_day), axis=1).ravel()
     return (base + within).astype(np.int64)

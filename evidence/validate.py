@@ -53,8 +53,8 @@ def _bad(path: Path, spec: Column, mask: np.ndarray[Any, Any], reason: str) -> N
 
 
 def _is_null(series: pd.Series) -> np.ndarray[Any, Any]:
-    nulls = series.isna().to_numpy()
-    if series.dtype == object:
+    nulls = series.isna().to_numpy().copy()
+    if series.dtype == object or pd.api.types.is_string_dtype(series):
         nulls |= series.astype(str).str.strip().isin(["", "nan", "NaN", "null", "None"]).to_numpy()
     return nulls
 
@@ -79,7 +79,7 @@ def _column(path: Path, spec: Column, series: pd.Series) -> np.ndarray[Any, Any]
             _bad(path, spec, finite & (parsed > spec.high), f"above {spec.high}")
         return parsed
     if spec.type == "bool":
-        if series.dtype == bool:
+        if pd.api.types.is_bool_dtype(series):
             return series.to_numpy(dtype=bool)
         text = series.astype(str).str.strip().str.lower()
         _bad(path, spec, ~text.isin(TRUE | FALSE).to_numpy(), "not a boolean (true/false)")

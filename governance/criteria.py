@@ -14,7 +14,7 @@ import numpy as np
 from governance.evidence_columns import EvidenceBundle, PaperOrders, ShadowFills, SignalEvaluations
 from governance.metrics import returns as ret
 from governance.metrics import signal_quality as sq
-from governance.metrics.ranking import daily_spearman
+from governance.metrics.ranking import DailyIC, daily_spearman
 from governance.policy import PromotionPolicy
 from governance.stages import Transition
 
@@ -71,32 +71,35 @@ class Measured:
         }
 
 
-def measure(
-    transition: Transition, bundle: EvidenceBundle, policy: PromotionPolicy
-) -> list[Measured]:
+@dataclass(frozen=True)
+class Measurement:
+    criteria: list[Measured]
+    daily_ic: DailyIC | None = None  # kept for the report's chart, computed once
+
+
+def measure(transition: Transition, bundle: EvidenceBundle, policy: PromotionPolicy) -> Measurement:
     if transition == Transition.OBSERVE_TO_SHADOW:
         return _observe_to_shadow(bundle.signals, policy)
     if transition == Transition.SHADOW_TO_PAPER:
-        return _shadow_to_paper(bundle, policy)
-    return _paper_to_live(bundle.orders, policy)
+        return Measurement(_shadow_to_paper(bundle, policy))
+    return Measurement(_paper_to_live(bundle.orders, policy))
 
 
-def _observe_to_shadow(s: SignalEvaluations | None, policy: PromotionPolicy) -> list[Measured]:
+def _observe_to_shadow(s: SignalEvaluations | None, policy: PromotionPolicy) -> Measurement:
     q = policy.signal_quality_thresholds.observe_to_shadow
     di = policy.data_integrity_thresholds
     ev = "signal_evaluations"
     if s is None or len(s) == 0:
-        return [Measured("coverage", ">=", q.coverage_min, None, ev)]
+        return Measurement([Measured("coverage", ">=", q.coverage_min, None, ev)])
+    ic = None
     d = sq.directions(s.score, s.action)
-    out = [
-        Measured("coverage", ">=", q.coverage_min, sq.coverage(s.valid, d), ev),
-        Measured(
-            "hit_rate", ">=", q.hit_rate_min, sq.hit_rate(d[s.valid], s.fwd_return[s.valid]), ev
-        ),
-    ]
-    scored = bool(np.isfinite(s.score).any())
-    if scored:
-        ic = daily_spearman(s.day[s.valid], s.score[s.valid], s.fwd_return[s.valid])
+    out = [Measured("coverage", ">=", q.coverage_min, sq.coverage(s.valid, d), ev)]
+    # Only the columns the criteria read are narrowed to valid rows (10M-row windows).
+    keep = s.valid
+    dv, fwd, day, score = d[keep], s.fwd_return[keep], s.day[keep], s.score[keep]
+    out.append(Measured("hit_rate", ">=", q.hit_rate_min, sq.hit_rate(dv, fwd), ev))
+    if np.isfinite(score).any():
+        ic = daily_spearman(day, score, fwd)
         out.append(Measured("ic_mean", ">=", q.ic_mean_min, ic.mean, ev))
         out.append(
             Measured(
@@ -108,13 +111,10 @@ def _observe_to_shadow(s: SignalEvaluations | None, policy: PromotionPolicy) -> 
             )
         )
     else:
-        out.append(
-            Measured("lift", ">=", q.lift_min, sq.lift(d[s.valid], s.fwd_return[s.valid]), ev)
-        )
-    if np.isfinite(s.confidence).any():
-        buckets = sq.calibration_monotonic_buckets(
-            s.confidence[s.valid], d[s.valid], s.fwd_return[s.valid], q.calibration_buckets
-        )
+        out.append(Measured("lift", ">=", q.lift_min, sq.lift(dv, fwd), ev))
+    confidence = s.confidence[keep]
+    if np.isfinite(confidence).any():
+        buckets = sq.calibration_monotonic_buckets(confidence, dv, fwd, q.calibration_buckets)
         out.append(
             Measured(
                 "calibration_monotonic_buckets",
@@ -127,7 +127,7 @@ def _observe_to_shadow(s: SignalEvaluations | None, policy: PromotionPolicy) -> 
     out.append(
         Measured("schema_error_rate", "<=", di.schema_error_rate_max, sq.rate(s.schema_error), ev)
     )
-    return out
+    return Measurement(out, ic)
 
 
 def _shadow_to_paper(bundle: EvidenceBundle, policy: PromotionPolicy) -> list[Measured]:

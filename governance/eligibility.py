@@ -18,7 +18,7 @@ from governance.criteria import Measured, measure
 from governance.evidence_columns import EvidenceBundle, PaperOrders, RiskEvents, ShadowFills
 from governance.hashing import canonical_hash
 from governance.metrics import returns as ret
-from governance.metrics.ranking import daily_spearman
+from governance.metrics.ranking import DailyIC
 from governance.metrics.sessions import sessions_between
 from governance.policy import PromotionPolicy, StabilityWindow
 from governance.stages import LifecycleStage, promotion_transition
@@ -48,7 +48,8 @@ def build_report(
     )
     need = policy.window_for(transition)
     progress = _progress(window, need, policy.calendar, start, now)
-    measured = measure(transition, window, policy)
+    measurement = measure(transition, window, policy)
+    measured = measurement.criteria
     complete, shortfalls = _complete(progress, need)
     unmeasured = [m for m in measured if m.value is None]
     failed = [m for m in measured if not m.passed]
@@ -77,7 +78,7 @@ def build_report(
         "criteria": [m.as_json() for m in measured],
         "reasons": reasons,
         "evidence": [r.model_dump() for r in bundle.refs],
-        "series": _series(window),
+        "series": _series(window, measurement.daily_ic),
     }
     report["metrics_hash"] = canonical_hash(report)
     return report
@@ -143,7 +144,7 @@ def _why(m: Measured) -> str:
     return f"{m.name}: {m.value:.6g} fails {m.op} {m.threshold:g}"
 
 
-def _series(w: EvidenceBundle) -> dict[str, list[list[float]]]:
+def _series(w: EvidenceBundle, ic: DailyIC | None) -> dict[str, list[list[float]]]:
     """Small series for charts (at most SERIES_POINTS points each)."""
     out: dict[str, list[list[float]]] = {}
     source: ShadowFills | PaperOrders | None = None
@@ -157,9 +158,7 @@ def _series(w: EvidenceBundle) -> dict[str, list[list[float]]]:
         drawdown = 1.0 - value / np.maximum.accumulate(np.maximum(value, 1.0))
         out["equity"] = _points(days, value)
         out["drawdown"] = _points(days, -drawdown)
-    if w.signals is not None and len(w.signals) and np.isfinite(w.signals.score).any():
-        s = w.signals.where(w.signals.valid)
-        ic = daily_spearman(s.day, s.score, s.fwd_return)
+    if ic is not None and len(ic.ic):
         out["daily_ic"] = _points(ic.days, ic.ic)
     return out
 

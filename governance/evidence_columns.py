@@ -7,6 +7,7 @@ Timestamps are int64 nanoseconds since the epoch, UTC; `day` is the UTC day numb
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import TypeVar
 
 import numpy as np
@@ -34,12 +35,14 @@ class Columns:
         return len(self.ts)
 
     def where(self: C, mask: B) -> C:
+        if mask.all():
+            return self  # columns are never mutated, so the whole set can be shared
         return type(self)(**{f.name: getattr(self, f.name)[mask] for f in fields(self)})
 
     def between(self: C, start_ns: int, end_ns: int) -> C:
         return self.where((self.ts >= start_ns) & (self.ts <= end_ns))
 
-    @property
+    @cached_property
     def day(self) -> Ints:
         return days_of(self.ts)
 

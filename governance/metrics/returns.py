@@ -39,8 +39,8 @@ def window_return(returns: F) -> float | None:
 
 
 def sharpe(returns: F) -> float | None:
-    if len(returns) < 2:
-        return None
+    if len(returns) < 2 or np.ptp(returns) == 0:
+        return None  # a constant series has no Sharpe
     std = float(np.std(returns, ddof=1))
     if std == 0.0 or not np.isfinite(std):
         return None

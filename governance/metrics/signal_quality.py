@@ -17,8 +17,12 @@ ACTION_SIGN = {"BUY": 1.0, "SELL": -1.0, "HOLD": 0.0}
 
 
 def directions(scores: F, actions: NDArray[np.str_]) -> F:
-    from_action = np.select([actions == "BUY", actions == "SELL"], [1.0, -1.0], 0.0)
-    return np.where(np.isfinite(scores), np.sign(scores), from_action)
+    out = np.sign(scores)
+    unscored = ~np.isfinite(scores)
+    if unscored.any():  # only discrete rows pay for string comparisons
+        acts = actions[unscored]
+        out[unscored] = np.select([acts == "BUY", acts == "SELL"], [1.0, -1.0], 0.0)
+    return out
 
 
 def coverage(valid: B, directions_: F) -> float | None:
@@ -61,7 +65,9 @@ def calibration_monotonic_buckets(
         return None
     conf, ok = confidence[counted], hit[counted].astype(np.float64)
     edges = np.quantile(conf, np.linspace(0, 1, buckets + 1)[1:-1])
-    bucket = np.searchsorted(edges, conf, side="right")
+    bucket = np.zeros(len(conf), dtype=np.int64)
+    for edge in edges:  # a handful of vectorised comparisons beats a binary search per row
+        bucket += conf >= edge
     n = np.bincount(bucket, minlength=buckets)
     if np.any(n == 0):
         return None

@@ -88,7 +88,8 @@ def test_records_verify_names_a_tampered_record(tmp_path: Path) -> None:
     import asyncio
 
     from governance.records import StrategyDoc
-    from governance.stages import Decision, LifecycleStage as S
+    from governance.stages import Decision
+    from governance.stages import LifecycleStage as S
     from store.sqlite import SqliteStore
     from tests.store_contract.test_contract import change
 

@@ -1,0 +1,109 @@
+"""Every metric against its reference implementation, to 1e-9."""
+
+from __future__ import annotations
+
+import empyrical
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats as st
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+from hypothesis.extra.numpy import arrays
+
+from governance.metrics import returns as ret
+from governance.metrics import signal_quality as sq
+from governance.metrics.ranking import average_ranks, daily_spearman
+from governance.metrics.sessions import sessions_between
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, hs.integers(1, 300), elements=hs.sampled_from([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0, -0.0])))
+def test_average_ranks_equal_scipy_rankdata_with_ties(values: np.ndarray) -> None:
+    assert np.array_equal(average_ranks(values), st.rankdata(values))
+
+
+@settings(max_examples=30, deadline=None)
+@given(hs.integers(0, 2**32 - 1), hs.integers(2, 12), hs.booleans())
+def test_daily_ic_equals_spearmanr_per_day(seed: int, days: int, ties: bool) -> None:
+    rng = np.random.default_rng(seed)
+    n = 600
+    day = rng.integers(0, days, n).astype(np.int64)
+    score = rng.normal(size=n)
+    fwd = 0.3 * score + rng.normal(size=n)
+    if ties:
+        score, fwd = np.round(score, 1), np.round(fwd, 1)
+    score[rng.random(n) < 0.05] = np.nan
+    result = daily_spearman(day, score, fwd)
+    expected = []
+    for d in np.unique(day):
+        m = (day == d) & np.isfinite(score)
+        x, y = score[m], fwd[m]
+        if len(x) >= 2 and len(np.unique(x)) > 1 and len(np.unique(y)) > 1:
+            expected.append((d, st.spearmanr(x, y).statistic))
+    assert [d for d, _ in expected] == result.days.tolist()
+    assert np.allclose(result.ic, [v for _, v in expected], atol=1e-9, rtol=0)
+
+
+def test_constant_day_is_skipped() -> None:
+    day = np.array([0, 0, 0, 1, 1, 1], dtype=np.int64)
+    score = np.array([1.0, 1.0, 1.0, 1.0, 2.0, 3.0])
+    fwd = np.array([0.1, 0.2, 0.3, 0.3, 0.2, 0.1])
+    result = daily_spearman(day, score, fwd)
+    assert result.days.tolist() == [1] and result.ic[0] == pytest.approx(-1.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, hs.integers(2, 120), elements=hs.floats(-0.05, 0.05)))
+def test_sharpe_and_drawdown_equal_empyrical(daily: np.ndarray) -> None:
+    series = pd.Series(daily)
+    reference = empyrical.sharpe_ratio(series)
+    if np.ptp(daily) == 0:
+        assert ret.sharpe(daily) is None  # a constant series has no Sharpe
+    elif np.isfinite(reference):
+        assert ret.sharpe(daily) == pytest.approx(reference, rel=1e-9, abs=1e-9)
+    assert ret.max_drawdown(daily) == pytest.approx(-empyrical.max_drawdown(series), abs=1e-9)
+    assert ret.window_return(daily) == pytest.approx(empyrical.cum_returns_final(series), abs=1e-9)
+
+
+def test_daily_returns_from_equity_after_fills() -> None:
+    day = np.array([0, 0, 1, 2, 2], dtype=np.int64)
+    equity = np.array([101.0, 102.0, 100.0, 99.0, 103.0])
+    pnl = np.array([1.0, 1.0, -2.0, -1.0, 4.0])
+    days, daily = ret.daily_returns(day, equity, pnl)
+    assert days.tolist() == [0, 1, 2]
+    assert np.allclose(daily, [102 / 100 - 1, 100 / 102 - 1, 103 / 100 - 1])
+    assert ret.worst_day(daily) == pytest.approx(100 / 102 - 1)
+
+
+def test_signal_quality_definitions() -> None:
+    score = np.array([1.0, -1.0, 0.5, np.nan, np.nan, 2.0])
+    action = np.array(["BUY", "SELL", "BUY", "SELL", "HOLD", "BUY"])
+    fwd = np.array([0.01, 0.02, -0.01, -0.03, 0.01, 0.0])
+    d = sq.directions(score, action)
+    assert d.tolist() == [1, -1, 1, -1, 0, 1]
+    assert sq.hit_rate(d, fwd) == pytest.approx(2 / 4)  # zero forward return is not counted
+    valid = np.array([True, True, True, True, True, False])
+    assert sq.coverage(valid, d) == pytest.approx(4 / 6)
+    assert sq.lift(d, fwd) == pytest.approx(0.0)
+
+
+def test_calibration_counts_monotone_buckets() -> None:
+    rng = np.random.default_rng(1)
+    n = 5000
+    conf = rng.random(n)
+    d = np.ones(n)
+    hit = rng.random(n) < 0.4 + 0.3 * conf  # more confident, more often right
+    fwd = np.where(hit, 0.01, -0.01)
+    assert sq.calibration_monotonic_buckets(conf, d, fwd, 5) == 5
+    hit_rev = rng.random(n) < 0.7 - 0.3 * conf
+    assert sq.calibration_monotonic_buckets(conf, d, np.where(hit_rev, 0.01, -0.01), 5) <= 2
+
+
+def test_sessions_follow_the_exchange_calendar() -> None:
+    from datetime import date
+
+    # November 2026 on NYSE: 21 weekdays less Thanksgiving (26th).
+    assert sessions_between("XNYS", date(2026, 11, 1), date(2026, 11, 30)) == 20
+    assert sessions_between("XNYS", date(2026, 11, 26), date(2026, 11, 26)) == 0
+    assert sessions_between("XLON", date(2026, 12, 24), date(2026, 12, 29)) == 2
