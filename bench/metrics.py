@@ -35,7 +35,9 @@ def synthetic(rows: int, seed: int = 3) -> SignalEvaluations:
     n = per_day * SESSIONS
     days = pd.bdate_range(START.date(), periods=SESSIONS + 5)[:SESSIONS]
     base = pd.DatetimeIndex(days).tz_localize("UTC").as_unit("ns").asi8.repeat(per_day)
-    ts = base + np.tile(np.linspace(14.5 * 3600e9, 20.9 * 3600e9, per_day).astype(np.int64), SESSIONS)
+    ts = base + np.tile(
+        np.linspace(14.5 * 3600e9, 20.9 * 3600e9, per_day).astype(np.int64), SESSIONS
+    )
     score = rng.normal(size=n)
     return SignalEvaluations(
         ts=ts.astype(np.int64),
@@ -69,8 +71,14 @@ def main(argv: list[str] | None = None) -> None:
     now = START + timedelta(days=40)
 
     def full_report() -> dict[str, object]:
-        return build_report(bundle=bundle, policy=policy, from_stage=LifecycleStage.OBSERVE,
-                            target_stage=LifecycleStage.SHADOW, stage_entered_at=START, now=now)
+        return build_report(
+            bundle=bundle,
+            policy=policy,
+            from_stage=LifecycleStage.OBSERVE,
+            target_stage=LifecycleStage.SHADOW,
+            stage_entered_at=START,
+            now=now,
+        )
 
     full_report()  # warm caches (the exchange calendar) outside the timing
     report_s = min(_timed(full_report) for _ in range(args.repeat))
@@ -78,13 +86,18 @@ def main(argv: list[str] | None = None) -> None:
     report = full_report()
     ours = {c["name"]: c["value"] for c in report["criteria"]}  # type: ignore[index, union-attr]
     reference = reference_ic(signals)
-    assert abs(float(ours["ic_mean"]) - float(reference.mean())) < 1e-9, (ours["ic_mean"], reference.mean())
+    assert abs(float(ours["ic_mean"]) - float(reference.mean())) < 1e-9, (
+        ours["ic_mean"],
+        reference.mean(),
+    )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"metrics: {len(signals):,} signal evaluations, {SESSIONS} sessions, {SYMBOLS} symbols")
     print(f"  full OBSERVE->SHADOW report   {report_s:.3f} s   (target < 1 s)")
     print(f"  reference IC (pandas+scipy)   {ref_s:.3f} s")
-    print(f"  ratio reference/ours = {ref_s / report_s:.1f}x (target >= 10x); IC equal to 1e-9: "
-          f"{ours['ic_mean']:.12f}")
+    print(
+        f"  ratio reference/ours = {ref_s / report_s:.1f}x (target >= 10x); IC equal to 1e-9: "
+        f"{ours['ic_mean']:.12f}"
+    )
     print(f"  peak memory (max RSS) {peak_mb:,.0f} MiB")
 
 

@@ -29,14 +29,22 @@ def test_csv_refused_naming_file_row_and_column(tmp_path: Path) -> None:
         "bad_ts.csv": (HEADER + GOOD + GOOD.replace("2026-11-20T15:00:00Z", "yesterday"), 2, "ts"),
         "bad_conf.csv": (HEADER + GOOD * 3 + GOOD.replace("0.7", "1.7"), 4, "confidence"),
         "bad_bool.csv": (HEADER + GOOD.replace("true", "perhaps"), 1, "valid"),
-        "no_score.csv": (HEADER.replace("score,", "") + "2026-11-20T15:00:00Z,AAPL,BUY,0.7,true,false,0.1\n", None, "score"),
+        "no_score.csv": (
+            HEADER.replace("score,", "") + "2026-11-20T15:00:00Z,AAPL,BUY,0.7,true,false,0.1\n",
+            None,
+            "score",
+        ),
     }
     for name, (text, row, column) in cases.items():
         path = tmp_path / name
         path.write_text(text)
         with pytest.raises(EvidenceSchemaError) as refused:
             source.ingest("t", "u", "s", "signal_evaluations", path)
-        assert (refused.value.file.name, refused.value.row, refused.value.column) == (name, row, column)
+        assert (refused.value.file.name, refused.value.row, refused.value.column) == (
+            name,
+            row,
+            column,
+        )
         assert name in refused.value.message
     assert not (tmp_path / "ev").exists()  # nothing partial was kept
 
@@ -53,11 +61,19 @@ def test_ingest_then_load_round_trip(tmp_path: Path) -> None:
     assert bundle.refs[0].sha256 == ref.sha256
 
 
-def report(source: FileEvidenceSource, strategy: str, to: S, entered: datetime, **policy: object) -> dict:
+def report(
+    source: FileEvidenceSource, strategy: str, to: S, entered: datetime, **policy: object
+) -> dict:
     p = default_policy().model_copy(update=policy) if policy else default_policy()
     frm = {S.SHADOW: S.OBSERVE, S.PAPER: S.SHADOW, S.LIVE: S.PAPER}[to]
-    return build_report(bundle=source.load("t", "u", strategy), policy=p, from_stage=frm,
-                        target_stage=to, stage_entered_at=entered, now=NOW)
+    return build_report(
+        bundle=source.load("t", "u", strategy),
+        policy=p,
+        from_stage=frm,
+        target_stage=to,
+        stage_entered_at=entered,
+        now=NOW,
+    )
 
 
 def test_edge_is_eligible_and_noise_ineligible_naming_criteria(tmp_path: Path) -> None:
@@ -70,7 +86,9 @@ def test_edge_is_eligible_and_noise_ineligible_naming_criteria(tmp_path: Path) -
     bad = report(source, "noise", S.SHADOW, entered.to_pydatetime())
     assert bad["verdict"] == "INELIGIBLE"
     failed = {c["name"] for c in bad["criteria"] if not c["passed"]}
-    assert failed & {"ic_mean", "hit_rate"} and all(any(f in r for f in failed) for r in bad["reasons"])
+    assert failed & {"ic_mean", "hit_rate"} and all(
+        any(f in r for f in failed) for r in bad["reasons"]
+    )
     body = {k: v for k, v in good.items() if k != "metrics_hash"}
     assert good["metrics_hash"] == canonical_hash(body)
     assert all(set(e) == {"kind", "id", "sha256"} for e in good["evidence"])
@@ -81,8 +99,10 @@ def test_short_window_waits_and_a_critical_breaker_restarts_it(tmp_path: Path) -
     entered, _ = generate(source, "t", "u", "edge", SPEC)
     assert report(source, "edge", S.SHADOW, entered.to_pydatetime())["verdict"] == "ELIGIBLE"
     risk = tmp_path / "risk.csv"
-    risk.write_text("ts,kind,severity,event_id\n2026-11-20T16:00:00Z,daily_loss_limit_breached,critical,r1\n"
-                    "2026-11-21T16:00:00Z,circuit_breaker_warning,warning,r2\n")
+    risk.write_text(
+        "ts,kind,severity,event_id\n2026-11-20T16:00:00Z,daily_loss_limit_breached,critical,r1\n"
+        "2026-11-21T16:00:00Z,circuit_breaker_warning,warning,r2\n"
+    )
     source.ingest("t", "u", "edge", "risk_events", risk)
     after = report(source, "edge", S.SHADOW, entered.to_pydatetime())
     assert after["verdict"] == "WAITING"

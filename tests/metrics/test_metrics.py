@@ -18,7 +18,13 @@ from governance.metrics.sessions import sessions_between
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(np.float64, hs.integers(1, 300), elements=hs.sampled_from([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0, -0.0])))
+@given(
+    arrays(
+        np.float64,
+        hs.integers(1, 300),
+        elements=hs.sampled_from([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0, -0.0]),
+    )
+)
 def test_average_ranks_equal_scipy_rankdata_with_ties(values: np.ndarray) -> None:
     assert np.array_equal(average_ranks(values), st.rankdata(values))
 
