@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 EMU    := tools/firestore-emulator
 EMU_STAMP := $(EMU)/node_modules/.installed-stamp
 
-.PHONY: up test lint bench clean
+.PHONY: up test lint bench clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,12 +18,15 @@ $(EMU_STAMP): $(EMU)/package.json $(EMU)/package-lock.json
 	cd $(EMU) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(EMU_STAMP)
 
+chromium:
+	./tools/install-chromium.sh
+
 ## Run the embedded stack (Temporal dev server + worker + API/UI + SQLite store) with a demo tenant.
 up: $(STAMP)
 	$(BIN)/stratgate up --demo
 
 ## Lint, type-check and run the whole test suite on real components.
-test: $(STAMP) $(EMU_STAMP)
+test: $(STAMP) $(EMU_STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from api.charts import report_charts
 from api.deps import ApiDeps, principal, temporal
 from governance.chain import ChainVerification, verify_chain
 from governance.errors import GovernanceError, RecordCorrupt
@@ -90,6 +91,7 @@ def install(app: FastAPI) -> None:
             s=status,
             report=report,
             error=error,
+            charts=report_charts(report),
             can_sign=[r for r in status.missing_roles if r in roles],
             can_reject=[
                 r

@@ -1,0 +1,160 @@
+"""The approver UI in headless Chromium (Debian's chromium, driven by Playwright), against the
+real app, a real worker, the session's Temporal server and SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+from temporalio.client import Client
+
+from api.app import create_app
+from api.deps import ApiDeps
+from cli.api_server import EmbeddedServer
+from governance.identity import TokenKind, new_token_record
+from governance.promotion import Phase
+from governance.stages import LifecycleStage as S
+from store.sqlite import SqliteStore
+from tests.workflows.evidence_fixtures import seed_evidence
+from tests.workflows.harness import Stack, fast_policy
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def site(
+    client: Client, sqlite_store: SqliteStore, task_queue: str, tenant: str, tmp_path: Path
+) -> AsyncIterator[tuple[str, Stack, dict[str, str]]]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it"
+    stack = Stack(client, sqlite_store, task_queue, tenant, tmp_path)
+    await stack.seed(fast_policy(), {"edge": S.SHADOW})
+    evaluator = seed_evidence(tmp_path / "evidence", tenant, {"edge": 0.6})
+    tokens = {}
+    for user, kind in (
+        ("bob", TokenKind.PERSONAL),
+        ("carol", TokenKind.PERSONAL),
+        ("risk-engine", TokenKind.SERVICE),
+    ):
+        tokens[user] = secrets.token_urlsafe(16)
+        await sqlite_store.put_api_token(
+            new_token_record(
+                token=tokens[user],
+                kind=kind,
+                tenant_id=tenant,
+                subject=user,
+                now=datetime.now(UTC),
+                ttl_seconds=3600,
+            )
+        )
+    port = free_port()
+    import uvicorn
+
+    app = create_app(ApiDeps(store=sqlite_store, client=client, task_queue=task_queue))
+    server = EmbeddedServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    async with stack.worker(evaluator):
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.05)
+        try:
+            yield f"http://127.0.0.1:{port}", stack, tokens
+        finally:
+            server.should_exit = True
+            await serving
+
+
+async def sign_in(browser: Browser, base: str, token: str) -> Page:
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
+    await page.goto(base + "/ui/login")
+    await page.get_by_label("Personal token").fill(token)
+    await page.get_by_role("button", name="Sign in").click()
+    return page
+
+
+async def shot(page: Page, name: str) -> None:
+    if os.environ.get("STRATGATE_SCREENSHOTS") == "1":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+async def test_two_approvers_then_a_risk_system_demotes(
+    site: tuple[str, Stack, dict[str, str]],
+) -> None:
+    base, stack, tokens = site
+    await stack.request("edge", S.PAPER)
+    await stack.wait_phase("edge", Phase.AWAITING_APPROVALS)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        bob = await sign_in(browser, base, tokens["bob"])
+        await expect(bob.get_by_role("heading", name="Requests awaiting approval")).to_be_visible()
+        row = bob.get_by_role("row").filter(has_text="quant/edge")
+        await expect(row).to_contain_text("risk_approver")
+        await shot(bob, "queue")
+        await row.get_by_role("link", name="quant/edge").click()
+        criteria = bob.get_by_role("table", name="criteria")
+        await expect(criteria).to_contain_text("sharpe_daily")
+        await expect(criteria).to_contain_text("✔ pass")
+        await expect(bob.locator("#verdict")).to_have_text("ELIGIBLE")
+        await expect(bob.locator("#p-sessions")).to_be_visible()
+        await expect(bob.get_by_role("img", name="Equity curve")).to_be_visible()
+        await expect(bob.get_by_role("img", name="Drawdown")).to_be_visible()
+        await shot(bob, "request")
+        await bob.get_by_label("Comment").fill("limits and breakers reviewed")
+        await bob.get_by_role("button", name="Approve").click()
+        await expect(bob.locator("#approvals")).to_contain_text("risk_approver: bob")
+        await expect(bob.locator("#approvals")).to_contain_text("ops_approver: missing")
+
+        carol = await sign_in(browser, base, tokens["carol"])
+        await carol.goto(f"{base}/ui/requests/quant/edge")
+        await carol.get_by_role("button", name="Approve").click()
+        outcome = await stack.outcome("edge")
+        assert outcome.phase == Phase.COMMITTED
+        await carol.goto(f"{base}/ui/strategies/quant/edge")
+        await expect(carol.locator("#stage")).to_have_text("PAPER")
+        await expect(carol.locator("#chain")).to_contain_text("verified (1 records)")
+
+        async with httpx.AsyncClient(base_url=base) as http:
+            posted = await http.post(
+                f"/v1/tenants/{stack.tenant}/risk-events",
+                json={
+                    "event_id": "dl-1",
+                    "uid": "quant",
+                    "strategy_id": "edge",
+                    "kind": "marketdata_stale",
+                },
+                headers={"authorization": f"Bearer {tokens['risk-engine']}"},
+            )
+            assert posted.status_code == 202, posted.text
+        # The open page refreshes itself when the strategy changes.
+        await expect(carol.locator("#stage")).to_have_text("OBSERVE", timeout=15_000)
+        await expect(carol.locator("#frozen")).to_contain_text("data_integrity")
+        await expect(carol.locator("#chain")).to_contain_text("verified (2 records)")
+        await shot(carol, "strategy")
+        await carol.goto(f"{base}/ui/operator")
+        await expect(carol.locator("#demotions")).to_contain_text("demote PAPER → OBSERVE")
+        await shot(carol, "operator")
+        await browser.close()
