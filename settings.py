@@ -11,6 +11,8 @@ STRATGATE_TASK_QUEUE  task queue of the worker (default: stratgate)
 STRATGATE_EVIDENCE_DIR  evidence root (default: $STRATGATE_HOME/evidence)
 STRATGATE_ENV         env name in each record's runtime_fingerprint (default: embedded)
 STRATGATE_GIT_SHA     git sha in each record's runtime_fingerprint (default: read from git)
+STRATGATE_OIDC_ISSUER, STRATGATE_OIDC_AUDIENCE, STRATGATE_OIDC_JWKS_URL
+                      verify OIDC JWT bearer tokens (production) besides stratgate's own tokens
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ ENV_NAMES = (
     "STRATGATE_EVIDENCE_DIR",
     "STRATGATE_ENV",
     "STRATGATE_GIT_SHA",
+    "STRATGATE_OIDC_ISSUER",
+    "STRATGATE_OIDC_AUDIENCE",
+    "STRATGATE_OIDC_JWKS_URL",
 )
 
 
@@ -52,6 +57,9 @@ class Settings(BaseModel):
     evidence_dir: Path
     env: str = "embedded"
     git_sha: str | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str = "stratgate"
+    oidc_jwks_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -72,4 +80,7 @@ class Settings(BaseModel):
             evidence_dir=Path(env.get("STRATGATE_EVIDENCE_DIR") or home / "evidence"),
             env=env.get("STRATGATE_ENV", "embedded"),
             git_sha=env.get("STRATGATE_GIT_SHA") or None,
+            oidc_issuer=env.get("STRATGATE_OIDC_ISSUER") or None,
+            oidc_audience=env.get("STRATGATE_OIDC_AUDIENCE", "stratgate"),
+            oidc_jwks_url=env.get("STRATGATE_OIDC_JWKS_URL") or None,
         )

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from temporalio.client import Client
 
+from api.oidc import OidcVerifier, looks_like_jwt
 from governance.identity import Principal, Unauthenticated, hash_token, principal_for
 from store.port import GovernanceStore
 
@@ -18,6 +19,7 @@ class ApiDeps:
     store: GovernanceStore
     client: Client | None
     task_queue: str
+    oidc: OidcVerifier | None = None
 
 
 def deps(request: Request) -> ApiDeps:
@@ -36,8 +38,11 @@ async def principal(request: Request, d: Annotated[ApiDeps, Depends(deps)]) -> P
     token = bearer(request)
     if not token:
         raise Unauthenticated("missing bearer token", field="authorization")
-    stored = await d.store.get_api_token(hash_token(token))
-    who = principal_for(stored, datetime.now(UTC))
+    if d.oidc is not None and looks_like_jwt(token):
+        who = d.oidc.principal(token)
+    else:
+        stored = await d.store.get_api_token(hash_token(token))
+        who = principal_for(stored, datetime.now(UTC))
     request.state.principal = who
     return who
 

@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from api.app import create_app
 from api.deps import ApiDeps
+from api.oidc import OidcConfig, OidcVerifier
 from cli.api_server import EmbeddedServer
 from cli.temporal import open_client
 from governance.audit_log import configure as configure_logging
@@ -26,8 +27,14 @@ def server(
     host: str,
     port: int,
     embedded: bool = False,
+    settings: Settings | None = None,
 ) -> uvicorn.Server:
-    app = create_app(ApiDeps(store=store, client=client, task_queue=task_queue))
+    oidc = None
+    if settings is not None and settings.oidc_issuer and settings.oidc_jwks_url:
+        oidc = OidcVerifier(
+            OidcConfig(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
+        )
+    app = create_app(ApiDeps(store=store, client=client, task_queue=task_queue, oidc=oidc))
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     return EmbeddedServer(config) if embedded else uvicorn.Server(config)
 
@@ -44,7 +51,7 @@ def api(
         client, queue = await open_client(settings)
         store = open_store(settings)
         try:
-            await server(store, client, queue, host, port).serve()
+            await server(store, client, queue, host, port, settings=settings).serve()
         finally:
             await store.close()
 
