@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli import api_client
 from cli.temporal import open_client
-from cli.workflow_io import emit_json, run
+from cli.workflow_io import emit_json, fail, run
 from governance.promotion import promotion_workflow_id
 from governance.roles import Role
 from governance.stages import Decision, LifecycleStage
@@ -25,6 +26,14 @@ Tenant = Annotated[str, typer.Option("--tenant", help="Tenant id.")]
 Uid = Annotated[str, typer.Option("--uid", help="Owner (user id) of the strategy.")]
 Strategy = Annotated[str, typer.Option("--strategy", help="Strategy id.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Api = Annotated[
+    str | None,
+    typer.Option(
+        "--api",
+        envvar="STRATGATE_API_URL",
+        help="Go through the HTTP API (token in STRATGATE_TOKEN).",
+    ),
+]
 
 
 @app.command("request")
@@ -36,8 +45,16 @@ def request(
     by: Annotated[str, typer.Option("--by", help="Who requests it.")],
     reason: Annotated[str, typer.Option("--reason")] = "",
     as_json: Json = False,
+    api: Api = None,
 ) -> None:
     """Start a promotion request (a durable workflow)."""
+    if api:
+        body = {"uid": uid, "strategy_id": strategy, "to_stage": to.value, "reason": reason}
+        made_via = run(
+            _async(api_client.call, api, "POST", f"/v1/tenants/{tenant}/promotion-requests", body)
+        )
+        _emit_made(made_via, as_json)
+        return
 
     async def go() -> dict[str, str]:
         settings = Settings.from_env()
@@ -63,11 +80,18 @@ def request(
             "to_stage": to.value,
         }
 
-    made = run(go())
+    _emit_made(run(go()), as_json)
+
+
+def _emit_made(made: dict[str, str], as_json: bool) -> None:
     if as_json:
         emit_json(made)
     else:
         console.print(f"request {made['request_id']} started as workflow {made['workflow_id']}")
+
+
+async def _async(fn: Any, *args: Any) -> Any:
+    return fn(*args)
 
 
 @app.command("status")
@@ -162,14 +186,35 @@ def approve(
     uid: Uid,
     strategy: Strategy,
     role: Annotated[Role, typer.Option("--role")],
-    as_user: Annotated[str, typer.Option("--as", help="The approver.")],
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="The approver (not with --api).")
+    ] = None,
     comment: Annotated[str, typer.Option("--comment")] = "",
     token: Annotated[
         str | None, typer.Option("--confirmation-token", help="PAPER -> LIVE final authorizers.")
     ] = None,
     as_json: Json = False,
+    api: Api = None,
 ) -> None:
     """Approve the request in flight, on the eligibility report shown here."""
+    if api:  # the API takes the approver from the token, never from --as
+        one = f"/v1/tenants/{tenant}/strategies/{uid}/{strategy}/promotion"
+        shown = PromotionStatus.model_validate(run(_async(api_client.call, api, "GET", one)))
+        if not as_json:
+            render_status(shown)
+        body = {
+            "role": role.value,
+            "comment": comment,
+            "confirmation_token": token,
+            "metrics_hash": shown.report.metrics_hash if shown.report else None,
+        }
+        _print(
+            PromotionStatus.model_validate(
+                run(_async(api_client.call, api, "POST", one + "/approve", body))
+            ),
+            as_json,
+        )
+        return
 
     async def shown_hash() -> str | None:
         client, _ = await open_client(Settings.from_env())
@@ -178,6 +223,8 @@ def approve(
             render_status(current)
         return current.report.metrics_hash if current.report else None
 
+    if not as_user:
+        fail("--as: name the approver (or use --api, where your token says who you are)")
     metrics_hash = run(shown_hash())
     inp = ApproveInput(
         approver=as_user,
@@ -194,11 +241,24 @@ def reject(
     uid: Uid,
     strategy: Strategy,
     role: Annotated[Role, typer.Option("--role")],
-    as_user: Annotated[str, typer.Option("--as")],
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="Who rejects (not with --api).")
+    ] = None,
     comment: Annotated[str, typer.Option("--comment")] = "",
     as_json: Json = False,
+    api: Api = None,
 ) -> None:
     """Reject the request in flight."""
+    if api:
+        one = f"/v1/tenants/{tenant}/strategies/{uid}/{strategy}/promotion/reject"
+        body = {"role": role.value, "comment": comment}
+        _print(
+            PromotionStatus.model_validate(run(_async(api_client.call, api, "POST", one, body))),
+            as_json,
+        )
+        return
+    if not as_user:
+        fail("--as: name who rejects (or use --api)")
     inp = RejectInput(user=as_user, role=role, comment=comment)
     _print(_update(tenant, uid, strategy, "reject", inp), as_json)
 
