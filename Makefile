@@ -12,6 +12,10 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The Compose Specification's JSON schema, as shipped in docker-compose's last Python wheel,
+	# for validating docker-compose.yml in the tests (no Docker engine here).
+	$(BIN)/pip download --quiet --no-deps docker-compose==1.29.2 -d $(VENV)/share/compose
+	$(BIN)/python -c "import zipfile,glob; z=zipfile.ZipFile(glob.glob('$(VENV)/share/compose/*.whl')[0]); open('$(VENV)/share/compose/compose_spec.json','wb').write(z.read('compose/config/compose_spec.json'))"
 	touch $(STAMP)
 
 $(EMU_STAMP): $(EMU)/package.json $(EMU)/package-lock.json

@@ -9,12 +9,13 @@ function main() {
   const emulator = new FirestoreServer();
   // FirestoreServer.start() binds every interface and hides the port it got; bind its gRPC
   // server ourselves so the emulator listens on loopback only and can report an ephemeral port.
-  emulator.server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err, bound) => {
+  const host = process.env.BIND_HOST || "127.0.0.1"; // loopback unless a container asks
+  emulator.server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => {
     if (err) {
       process.stderr.write(`${err.stack || err}\n`);
       process.exit(1);
     }
-    process.stdout.write(`listening 127.0.0.1:${bound}\n`);
+    process.stdout.write(`listening ${host}:${bound}\n`);
   });
   const stop = () => {
     emulator.stop();
