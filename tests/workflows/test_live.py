@@ -1,0 +1,98 @@
+"""PAPER -> LIVE: the 3-step governance in order, two distinct final authorizers, each with a
+single-use confirmation token, and a LIVE enablement that lapses."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from governance.gate import GateInputs, GateMode, decide
+from governance.live import issue
+from governance.promotion import Phase
+from governance.roles import Role
+from governance.stages import LifecycleStage as S
+from tests.workflows.evidence_fixtures import seed_evidence
+from tests.workflows.harness import Stack, fast_policy
+from workflows import client as wf
+
+
+async def confirm(stack: Stack, user: str, request_id: str) -> str:
+    """What `stratgate live confirm` does: a fresh token, stored as a hash."""
+    token = secrets.token_urlsafe(16)
+    await stack.store.put_confirmation_token(
+        issue(
+            token=token,
+            tenant_id=stack.tenant,
+            request_id=request_id,
+            user=user,
+            now=datetime.now(UTC),
+            ttl_seconds=300,
+        )
+    )
+    return token
+
+
+async def test_paper_to_live_with_confirmation_tokens(stack_factory: Stack) -> None:
+    stack = stack_factory
+    await stack.seed(fast_policy(), {"edge": S.PAPER})
+    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.6})
+    async with stack.worker(evaluator):
+        request = await stack.request("edge", S.LIVE)
+        await stack.wait_phase("edge", Phase.AWAITING_APPROVALS)
+        with pytest.raises(wf.Refused) as early:  # the 3 steps go in order
+            await stack.approve("edge", "dave", Role.FINAL_AUTHORIZER, token="x")
+        assert early.value.field == "role"
+        await stack.approve("edge", "bob", Role.RISK_APPROVER)
+        await stack.approve("edge", "carol", Role.OPS_APPROVER)
+        with pytest.raises(wf.Refused) as bare:
+            await stack.approve("edge", "dave", Role.FINAL_AUTHORIZER)
+        assert bare.value.code == "confirmation_token_required"
+        erins = await confirm(stack, "erin", request.request_id)
+        with pytest.raises(wf.Refused) as borrowed:  # a token is its holder's only
+            await stack.approve("edge", "dave", Role.FINAL_AUTHORIZER, token=erins)
+        assert "issued to erin" in borrowed.value.message
+        await stack.approve(
+            "edge",
+            "dave",
+            Role.FINAL_AUTHORIZER,
+            token=await confirm(stack, "dave", request.request_id),
+        )
+        with pytest.raises(wf.Refused) as twice:  # two distinct people
+            await stack.approve(
+                "edge",
+                "dave",
+                Role.FINAL_AUTHORIZER,
+                token=await confirm(stack, "dave", request.request_id),
+            )
+        assert twice.value.field == "approved_by"
+        await stack.approve("edge", "erin", Role.FINAL_AUTHORIZER, token=erins)
+        outcome = await stack.outcome("edge")
+    assert outcome.phase == Phase.COMMITTED
+    (record,) = await stack.store.list_records(stack.tenant, "quant", "edge")
+    assert [a.role for a in record.approved_by] == [
+        Role.RISK_APPROVER,
+        Role.OPS_APPROVER,
+        Role.FINAL_AUTHORIZER,
+        Role.FINAL_AUTHORIZER,
+    ]
+    doc = await stack.store.get_strategy(stack.tenant, "quant", "edge")
+    assert doc is not None and doc.lifecycle_stage == S.LIVE and doc.live_enabled_until is not None
+    assert doc.live_enabled_until == record.live_enabled_until
+    rails = dict(
+        kill_switch=False,
+        marketdata_age_ms=10,
+        agent_state="READY",
+        trading_mode="live",
+        broker_host="api.broker.example",
+        global_shadow_mode=False,
+        strategy=doc,
+        policy=fast_policy(),
+    )
+    assert decide(GateInputs(now=datetime.now(UTC), **rails)).mode == GateMode.LIVE  # type: ignore[arg-type]
+    lapsed = doc.live_enabled_until + timedelta(seconds=1)
+    late = decide(GateInputs(now=lapsed, **rails))  # type: ignore[arg-type]
+    assert late.mode == GateMode.PAPER and "live_enablement_lapsed" in [
+        r.code for r in late.reasons
+    ]
