@@ -1,36 +1,84 @@
-"""The `stratgate` command line: one root, one sub-command group per concern."""
+"""The `stratgate` command line: one root, one sub-command group per concern.
+
+The store-side groups (policy, strategy, records, users, gate) are light and imported here.
+The commands that need Temporal, FastAPI or the evidence stack are imported when named: the
+trading runtime calls `stratgate gate check` on its hot path, and importing everything costs
+about 1.5 s per call.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+import traceback
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
-from cli import api_cmd, evidence, history, live, policy, promote, registry, risk, tokens, up
+from cli import gate, policy, records, strategy, users
+
+# Command name -> (module, attribute): a Typer app becomes a group, a function a command.
+LAZY: dict[str, tuple[str, str]] = {
+    "evidence": ("cli.evidence", "app"),
+    "promote": ("cli.promote", "app"),
+    "live": ("cli.live", "app"),
+    "tokens": ("cli.tokens", "app"),
+    "approve": ("cli.promote", "approve"),
+    "reject": ("cli.promote", "reject"),
+    "unfreeze": ("cli.promote", "unfreeze"),
+    "risk-event": ("cli.risk", "risk_event"),
+    "history": ("cli.history", "history"),
+    "up": ("cli.up", "up"),
+    "api": ("cli.api_cmd", "api"),
+}
+
+
+def load(name: str) -> Any:
+    """The command or group `name`, imported now."""
+    module, attribute = LAZY[name]
+    target = getattr(importlib.import_module(module), attribute)
+    # Mounted in a holder, as add_typer would, so it gets no completion options of its own.
+    holder = typer.Typer(add_completion=False)
+    if isinstance(target, typer.Typer):
+        holder.add_typer(target, name=name)
+    else:
+        holder.command(name)(target)
+        holder.callback()(lambda: None)  # a group even with one command, as at the root
+    group = typer.main.get_command(holder)
+    assert isinstance(group, TyperGroup)
+    return group.commands[name]
+
+
+class LazyGroup(TyperGroup):
+    """The root group: the eager sub-apps as typer mounts them, plus LAZY loaded on demand.
+
+    (Contexts and commands are typed Any: typer's own click types live in a private module.)
+    """
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *LAZY]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in LAZY:
+            found = load(cmd_name)
+        return found
+
 
 app = typer.Typer(
     name="stratgate",
     help="Risk-governed promotion and demotion of trading strategies.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=LazyGroup,
 )
 app.add_typer(policy.app, name="policy")
-app.add_typer(registry.strategy_app, name="strategy")
-app.add_typer(registry.records_app, name="records")
-app.add_typer(registry.users_app, name="users")
-app.add_typer(registry.gate_app, name="gate")
-app.add_typer(evidence.app, name="evidence")
-app.add_typer(promote.app, name="promote")
-app.add_typer(live.app, name="live")
-app.add_typer(tokens.app, name="tokens")
-app.command("approve")(promote.approve)
-app.command("reject")(promote.reject)
-app.command("unfreeze")(promote.unfreeze)
-app.command("risk-event")(risk.risk_event)
-app.command("history")(history.history)
-app.command("up")(up.up)
-app.command("api")(api_cmd.api)
+app.add_typer(strategy.app, name="strategy")
+app.add_typer(records.app, name="records")
+app.add_typer(users.app, name="users")
+app.add_typer(gate.app, name="gate")
 
 
 def main() -> None:
@@ -39,25 +87,16 @@ def main() -> None:
     A process that used a Temporal client can abort at interpreter exit (sdk-python #300,
     exit 134 after the work was done); flushing and leaving with os._exit keeps the real status.
     """
-    code = 0
+    code = 1
     try:
-        # Outside standalone mode click returns an Exit's code instead of raising it.
-        result = app(standalone_mode=False)
-        code = result if isinstance(result, int) else 0
-    except typer.Exit as exc:
-        code = exc.exit_code
+        app()  # standalone: typer shows usage errors and always ends with SystemExit
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            code = exc.exit_code
-        elif isinstance(exc, click.exceptions.Abort):
-            code = 130
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
         else:
-            raise
+            print(exc.code, file=sys.stderr)
+    except BaseException:
+        traceback.print_exc()  # a bug, not a refusal: show it, and still exit deliberately
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

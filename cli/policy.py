@@ -1,4 +1,8 @@
-"""`stratgate policy`: show, validate and publish versioned tenant policies."""
+"""`stratgate policy`: show, validate, publish and list versioned tenant policies.
+
+`policy set` accepts exactly what `policy show --json` prints (JSON or YAML), so an operator can
+export a policy, edit it, give it a new `policy_version` and publish it.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,11 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from cli.workflow_io import emit_json, fail, run
-from governance.errors import GovernanceError
-from governance.policy import PromotionPolicy, default_policy, parse_policy
-from settings import Settings
-from store.factory import open_store
+from cli.common import Json, emit_json, fail, run, store_session
+from governance.policy import PolicyInvalid, PromotionPolicy, default_policy, parse_policy
 
 app = typer.Typer(help="Tenant promotion policies (versioned).", no_args_is_help=True)
+PolicyFile = Annotated[Path, typer.Argument(help="Policy as JSON or YAML.")]
 
 
 def read_policy_file(path: Path) -> dict[str, Any]:
@@ -26,6 +28,7 @@ def read_policy_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         fail(f"FILE: cannot read {path}: {exc.strerror}")
     try:
+        # YAML 1.2 reads JSON too, but json names the line and column of a syntax error.
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         fail(f"FILE: {path} is not valid JSON/YAML: {exc}")
@@ -44,23 +47,20 @@ def _print(policy: PromotionPolicy, as_json: bool) -> None:
 
 @app.command("show")
 def show(
-    tenant: Annotated[str | None, typer.Option("--tenant")] = None,
+    tenant: Annotated[str | None, typer.Option("--tenant", help="Tenant id.")] = None,
     defaults: Annotated[bool, typer.Option("--defaults", help="The global spec defaults.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Json = False,
 ) -> None:
     """Print a tenant's current policy, or the global defaults."""
-    if defaults or tenant is None:
-        if not defaults:
-            fail("--tenant: name a tenant, or pass --defaults")
+    if defaults:
         _print(default_policy(), as_json)
         return
+    if tenant is None:
+        fail("--tenant: name a tenant, or pass --defaults")
 
     async def go() -> PromotionPolicy | None:
-        store = open_store(Settings.from_env())
-        try:
+        async with store_session() as store:
             return await store.get_policy(tenant)
-        finally:
-            await store.close()
 
     policy = run(go())
     if policy is None:
@@ -69,32 +69,38 @@ def show(
 
 
 @app.command("validate")
-def validate(file: Annotated[Path, typer.Argument(help="Policy as JSON or YAML.")]) -> None:
-    """Check a policy file; names each bad field and why."""
-    policy = _parse(file)
-    typer.echo(f"ok: policy_version {policy.policy_version}")
-
-
-def _parse(file: Path) -> PromotionPolicy:
+def validate(file: PolicyFile, as_json: Json = False) -> None:
+    """Check a policy file; names each bad field and why (exit code 2 when refused)."""
     data = read_policy_file(file)
     try:
-        return parse_policy(data)
-    except GovernanceError as exc:
+        policy = parse_policy(data)
+    except PolicyInvalid as exc:
+        if as_json:
+            emit_json({"ok": False, "errors": [{"field": f, "reason": r} for f, r in exc.errors]})
+            raise typer.Exit(2) from None
         fail(exc.message)
+    if as_json:
+        emit_json({"ok": True, "policy_version": policy.policy_version, "errors": []})
+    else:
+        typer.echo(f"ok: policy_version {policy.policy_version}")
 
 
 @app.command("set")
 def set_policy(
-    file: Annotated[Path, typer.Argument(help="Policy as JSON or YAML.")],
-    tenant: Annotated[str, typer.Option("--tenant")],
+    file: PolicyFile,
+    tenant: Annotated[str, typer.Option("--tenant", help="Tenant id.")],
     by: Annotated[str, typer.Option("--by", help="Who publishes it.")] = "cli",
+    as_json: Json = False,
 ) -> None:
-    """Publish a new policy version for a tenant (a version is never rewritten)."""
-    policy = _parse(file).model_copy(update={"updated_at": datetime.now(UTC), "updated_by": by})
+    """Publish a new policy version for a tenant and make it current (never rewrites one)."""
+    try:
+        parsed = parse_policy(read_policy_file(file))
+    except PolicyInvalid as exc:
+        fail(exc.message)
+    policy = parsed.model_copy(update={"updated_at": datetime.now(UTC), "updated_by": by})
 
     async def go() -> bool:
-        store = open_store(Settings.from_env())
-        try:
+        async with store_session() as store:
             current = await store.get_policy(tenant)
             if current is not None and current.policy_version == policy.policy_version:
                 if _content(current) == _content(policy):
@@ -105,10 +111,11 @@ def set_policy(
                 )
             await store.put_policy(tenant, policy)
             return True
-        finally:
-            await store.close()
 
     changed = run(go())
+    if as_json:
+        emit_json({"tenant": tenant, "policy_version": policy.policy_version, "changed": changed})
+        return
     note = "" if changed else " (unchanged)"
     typer.echo(f"tenant {tenant}: policy {policy.policy_version} is current{note}")
 
@@ -119,17 +126,14 @@ def _content(policy: PromotionPolicy) -> dict[str, Any]:
 
 @app.command("history")
 def history(
-    tenant: Annotated[str, typer.Option("--tenant")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    tenant: Annotated[str, typer.Option("--tenant", help="Tenant id.")],
+    as_json: Json = False,
 ) -> None:
     """Every version a tenant has published, oldest first."""
 
     async def go() -> list[PromotionPolicy]:
-        store = open_store(Settings.from_env())
-        try:
+        async with store_session() as store:
             return await store.list_policy_versions(tenant)
-        finally:
-            await store.close()
 
     versions = run(go())
     if as_json:

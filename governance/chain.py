@@ -23,13 +23,21 @@ def verify_chain(records: Iterable[PromotionRecord]) -> ChainVerification:
     Names the first broken link, so an auditor knows where history stops being trustworthy.
     """
     ordered = sorted(records, key=lambda r: r.sequence)
+    # Every record's own hash first: an altered field (its sequence included) names the record
+    # that was altered, not a neighbour it displaced.
+    for position, record in enumerate(ordered, start=1):
+        if record.record_hash != record_hash(record):
+            return ChainVerification(
+                ok=False,
+                checked=position,
+                first_broken_record_id=record.record_id,
+                reason="record_hash does not match the record's content (altered)",
+            )
     prev_hash: str | None = None
     for expected_sequence, record in enumerate(ordered, start=1):
         problem = None
         if record.sequence != expected_sequence:
             problem = f"sequence {record.sequence} where {expected_sequence} was expected"
-        elif record.record_hash != record_hash(record):
-            problem = "record_hash does not match the record's content (altered)"
         elif record.prev_record_hash != prev_hash:
             problem = "prev_record_hash does not match the previous record's hash"
         if problem:

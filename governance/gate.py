@@ -80,8 +80,9 @@ class GateDecision(BaseModel):
 def kill_switch_engaged(env: dict[str, str] | None = None, halt_file: Path | None = None) -> bool:
     """`EXECUTION_HALTED=1` or the halt file (`EXECUTION_HALT_FILE`, if set) present."""
     env = dict(os.environ) if env is None else env
-    if env.get("EXECUTION_HALTED", "").strip() == "1":
-        return True
+    halted = env.get("EXECUTION_HALTED", "").strip()
+    if halted not in ("", "0"):
+        return True  # "1", and anything unrecognised, halts: unknown input fails closed
     path = halt_file or (
         Path(env["EXECUTION_HALT_FILE"]) if env.get("EXECUTION_HALT_FILE") else None
     )
@@ -133,7 +134,7 @@ def decide(inputs: GateInputs) -> GateDecision:
         cap(GateMode.NO_EXECUTION, "agent_not_ready", f"execution agent is {inputs.agent_state}")
     if inputs.global_shadow_mode is not False:
         cap(GateMode.SIMULATE, "global_shadow_mode", "systemStatus/config.is_shadow_mode is on")
-    _broker(inputs, stage, cap)
+    _broker(inputs, ceiling, cap)
     return GateDecision(mode=ceiling, executing=ceiling.executing, stage=stage, reasons=reasons)
 
 
@@ -150,16 +151,20 @@ def _marketdata(inputs: GateInputs, policy: PromotionPolicy | None, cap: Cap) ->
         cap(GateMode.NO_EXECUTION, "marketdata_stale", f"marketdata is {age:.0f} ms old")
 
 
-def _broker(inputs: GateInputs, stage: LifecycleStage | None, cap: Cap) -> None:
+def _broker(inputs: GateInputs, ceiling: GateMode, cap: Cap) -> None:
+    """Broker-side modes need the runtime to match: PAPER a paper runtime and paper broker,
+    LIVE a live runtime and a live broker. Anything else, or unknown, simulates at most."""
     mode = (inputs.trading_mode or "").strip().lower()
-    if mode == "live":
-        # LIVE needs TRADING_MODE=live and a non-paper broker; nothing else lifts the ceiling.
-        if is_paper_host(inputs.broker_host) or not inputs.broker_host:
-            cap(GateMode.PAPER, "broker_host_not_live", "broker host is not a live host")
-        return
-    if stage == LifecycleStage.LIVE:
-        cap(GateMode.PAPER, "trading_mode_not_live", "TRADING_MODE is not live")
-    if mode != "paper":
-        cap(GateMode.SIMULATE, "trading_mode_not_paper", f"TRADING_MODE is {mode or 'unset'}")
-    elif not is_paper_host(inputs.broker_host):
-        cap(GateMode.SIMULATE, "broker_host_not_paper", f"broker host {inputs.broker_host!r}")
+    host = inputs.broker_host
+    if ceiling == GateMode.LIVE:
+        if mode != "live":
+            cap(GateMode.PAPER, "trading_mode_not_live", f"TRADING_MODE is {mode or 'unset'}")
+            ceiling = GateMode.PAPER
+        elif not host or is_paper_host(host):
+            cap(GateMode.SIMULATE, "broker_host_not_live", f"broker host {host!r} is not live")
+            return
+    if ceiling == GateMode.PAPER:
+        if mode != "paper":
+            cap(GateMode.SIMULATE, "trading_mode_not_paper", f"TRADING_MODE is {mode or 'unset'}")
+        elif not is_paper_host(host):
+            cap(GateMode.SIMULATE, "broker_host_not_paper", f"broker host {host!r}")

@@ -145,7 +145,8 @@ class ApprovalRequirement(_Strict):
 
     @model_validator(mode="after")
     def _not_empty(self) -> ApprovalRequirement:
-        if not self.roles and not self.auto_approve_non_production:
+        # Auto-approval only ever applies to non-production tenants; production needs a person.
+        if not self.roles:
             raise ValueError("roles: at least one approver role is required")
         return self
 

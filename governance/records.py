@@ -121,7 +121,7 @@ class PromotionRecord(_Doc):
     from_stage: LifecycleStage
     to_stage: LifecycleStage
     decision: Decision
-    policy_version: str | None
+    policy_version: str | None = None
     requested_by: str
     requested_at: UtcDatetime
     approved_by: list[ApprovedBy] = Field(default_factory=list)
@@ -135,7 +135,7 @@ class PromotionRecord(_Doc):
     runtime_fingerprint: RuntimeFingerprint = RuntimeFingerprint()
     live_enabled_until: UtcDatetime | None = None
     correlation_id: str | None = None
-    prev_record_hash: str | None
+    prev_record_hash: str | None = None
     record_hash: str
 
 

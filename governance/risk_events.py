@@ -139,8 +139,11 @@ def action_for(
         )
     severity = event.effective_severity
     critical_breaker = kind in CRITICAL_BREAKERS
+    if critical_breaker:
+        # A hard trigger demotes whatever severity its sender attached (spec 2A/2B).
+        severity = Severity.CRITICAL
     if kind == K.DRAWDOWN_BREAKER and not policy.risk_thresholds.drawdown_breaker_critical:
-        severity = Severity.WARNING
+        severity, critical_breaker = Severity.WARNING, False
     if severity == Severity.CRITICAL and kind != K.CIRCUIT_BREAKER_WARNING:
         return _act(
             posture,

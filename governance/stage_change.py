@@ -105,8 +105,17 @@ def _check_direction(change: StageChange, doc: StrategyDoc) -> None:
         raise PreconditionFailed("strategy is not frozen", field="freeze")
 
 
+def _freeze_of(change: StageChange, current: bool) -> bool:
+    """A freeze freezes and an unfreeze unfreezes, whatever else the change says."""
+    if change.decision == Decision.FREEZE:
+        return True
+    if change.decision == Decision.UNFREEZE:
+        return False
+    return current if change.set_freeze is None else change.set_freeze
+
+
 def build_record(change: StageChange, doc: StrategyDoc) -> PromotionRecord:
-    freeze = doc.freeze if change.set_freeze is None else change.set_freeze
+    freeze = _freeze_of(change, doc.freeze)
     fields = {
         "record_id": change.record_id,
         "tenant_id": change.tenant_id,
@@ -187,12 +196,30 @@ def audit_event_for(change: StageChange, record: PromotionRecord) -> AuditEvent:
 
 
 def same_commit(existing: PromotionRecord, change: StageChange) -> bool:
-    """Whether a stored record is this change already committed (a retry), not another one."""
+    """Whether a stored record is this change already committed (a retry), not another one.
+
+    Every field the change decides must match; only what the store adds (chain position,
+    hashes) and the runtime fingerprint (a retry may run on another worker) may differ.
+    """
     return (
         existing.record_id == change.record_id
+        and (existing.tenant_id, existing.uid, existing.strategy_id)
+        == (change.tenant_id, change.uid, change.strategy_id)
+        and existing.from_stage == change.expected_from_stage
         and existing.to_stage == change.to_stage
         and existing.decision == change.decision
+        and existing.reason_code == change.reason_code
+        and existing.policy_version == change.policy_version
+        and existing.requested_by == change.requested_by
+        and existing.requested_at == change.requested_at
         and existing.effective_at == change.effective_at
+        and existing.approved_by == change.approved_by
+        and existing.metrics_snapshot == change.metrics_snapshot
+        and existing.evidence_refs == change.evidence_refs
+        and existing.request_id == change.request_id
+        and existing.correlation_id == change.correlation_id
+        and existing.live_enabled_until == change.live_enabled_until
+        and (change.set_freeze is None or existing.freeze == _freeze_of(change, existing.freeze))
     )
 
 

@@ -35,6 +35,12 @@ def strategy(tenant_id: str, uid: str, strategy_id: str) -> str:
     return f"{strategies(tenant_id, uid)}/{strategy_id}"
 
 
+def strategy_index(tenant_id: str) -> str:
+    """Firestore only: the tenant's list of strategies (the emulator has no collection-group
+    queries, and strategies live under each user)."""
+    return f"tenants/{tenant_id}/governance/strategy_index/entries"
+
+
 def chain_slot(tenant_id: str, uid: str, strategy_id: str, sequence: int) -> str:
     """The create-only document that settles races for one position in a strategy's chain."""
     return f"{strategy(tenant_id, uid, strategy_id)}/chain/{sequence:010d}"
@@ -82,6 +88,11 @@ def evaluation_report(tenant_id: str, report_id: str) -> str:
 
 def confirmation_token(tenant_id: str, token_hash: str) -> str:
     return f"tenants/{tenant_id}/governance/live_confirmations/tokens/{token_hash}"
+
+
+def confirmation_redemption(tenant_id: str, token_hash: str) -> str:
+    """Firestore only: the create-only marker that makes a token single-use under races."""
+    return f"{confirmation_token(tenant_id, token_hash)}/redemptions/once"
 
 
 def api_token(token_hash: str) -> str:

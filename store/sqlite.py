@@ -96,11 +96,18 @@ class SqliteStore(SqliteTokens):
         def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
             if uid is not None:
                 return self._list(conn, paths.strategies(tenant_id, uid))
+            # A prefix range, not LIKE: '_' and '%' in ids must not act as wildcards.
+            prefix = f"tenants/{tenant_id}/users/"
             rows = conn.execute(
-                "SELECT data FROM documents WHERE collection LIKE ? ORDER BY path",
-                (f"tenants/{tenant_id}/users/%/strategies",),
+                "SELECT collection, data FROM documents WHERE collection >= ? AND collection < ? "
+                "ORDER BY path",
+                (prefix, prefix + "\uffff"),
             ).fetchall()
-            return [json.loads(r[0]) for r in rows]
+            return [
+                json.loads(data)
+                for collection, data in rows
+                if collection.count("/") == 4 and collection.endswith("/strategies")
+            ]
 
         return [StrategyDoc.model_validate(d) for d in await self._run(read)]
 

@@ -37,6 +37,9 @@ class SqliteBase:
         )
         self._conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         self._conn.execute("PRAGMA journal_mode = WAL")
+        # REPLACE deletes the old row; only with recursive triggers does that fire the
+        # append-only DELETE triggers, so INSERT OR REPLACE cannot rewrite history either.
+        self._conn.execute("PRAGMA recursive_triggers = ON")
         self._conn.execute("PRAGMA synchronous = NORMAL")
         self._conn.executescript(SCHEMA + append_only_triggers())
 

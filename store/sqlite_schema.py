@@ -50,8 +50,24 @@ CREATE TABLE IF NOT EXISTS audit_events (
 """
 
 
+# INSERT OR REPLACE would delete an old row to make room; refuse it before it happens, on any
+# connection (delete triggers fire on REPLACE only when a connection enables recursive_triggers).
+_CLASHES = {
+    "promotion_records": "path = NEW.path OR (tenant_id = NEW.tenant_id AND uid = NEW.uid "
+    "AND strategy_id = NEW.strategy_id AND sequence = NEW.sequence)",
+    "audit_events": "path = NEW.path OR position = NEW.position",
+    "chain_slots": "path = NEW.path",
+    "policy_versions": "path = NEW.path OR (tenant_id = NEW.tenant_id AND position = NEW.position)",
+}
+
+
 def append_only_triggers() -> str:
-    statements = []
+    statements = [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_overwrite BEFORE INSERT ON {table} "
+        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {clash}) BEGIN "
+        f"SELECT RAISE(ABORT, '{table} are append-only: overwrite refused'); END;"
+        for table, clash in _CLASHES.items()
+    ]
     for table in APPEND_ONLY:
         for action in ("UPDATE", "DELETE"):
             statements.append(

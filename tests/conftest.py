@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-pytest_plugins = ["tests.support.temporal_fixtures"]
+pytest_plugins = ["tests.support.temporal_fixtures", "tests.support.firestore_emulator"]
 
 
 @pytest.fixture

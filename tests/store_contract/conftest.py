@@ -9,7 +9,8 @@ import pytest
 
 from store.port import GovernanceStore
 
-ADAPTERS = ["sqlite"]
+# Firestore runs against the emulator the `firestore_emulator_host` fixture starts.
+ADAPTERS = ["sqlite", "firestore"]
 
 
 @pytest.fixture(params=ADAPTERS)

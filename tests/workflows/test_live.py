@@ -93,6 +93,6 @@ async def test_paper_to_live_with_confirmation_tokens(stack_factory: Stack) -> N
     assert decide(GateInputs(now=datetime.now(UTC), **rails)).mode == GateMode.LIVE  # type: ignore[arg-type]
     lapsed = doc.live_enabled_until + timedelta(seconds=1)
     late = decide(GateInputs(now=lapsed, **rails))  # type: ignore[arg-type]
-    assert late.mode == GateMode.PAPER and "live_enablement_lapsed" in [
-        r.code for r in late.reasons
-    ]
+    # Lapsed: no LIVE, and a live runtime does not place paper orders either.
+    assert late.mode == GateMode.SIMULATE and not late.executing
+    assert "live_enablement_lapsed" in [r.code for r in late.reasons]

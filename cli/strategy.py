@@ -1,0 +1,131 @@
+"""`stratgate strategy`: the strategy registry (register, show, list)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.common import (
+    Json,
+    Strategy,
+    Tenant,
+    Uid,
+    emit_json,
+    fail,
+    parse_timestamp,
+    run,
+    store_session,
+)
+from governance.records import AuditEvent, StrategyDoc
+from governance.stages import LifecycleStage, execution_mode_for
+
+app = typer.Typer(help="The strategy registry.", no_args_is_help=True)
+console = Console()
+
+
+@app.command("register")
+def register(
+    tenant: Tenant,
+    uid: Uid,
+    strategy: Strategy,
+    stage: Annotated[
+        LifecycleStage, typer.Option("--stage", help="The stage it already lives in.")
+    ] = LifecycleStage.OBSERVE,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="When it entered that stage (ISO-8601; no offset = UTC)."),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Register a strategy, in the stage it already lives in on the platform since a time.
+
+    Registration writes no promotion record (nothing was promoted); it writes the audit event
+    `strategy.registered`. `--since` starts the stage's stability window.
+    """
+    now = datetime.now(UTC)
+    entered = parse_timestamp(since, "--since") if since is not None else now
+    if entered > now:
+        fail(f"--since: {entered.isoformat()} is in the future")
+
+    async def go() -> StrategyDoc:
+        # Both documents are built (and validated) before anything is written.
+        doc = StrategyDoc(
+            tenant_id=tenant,
+            uid=uid,
+            strategy_id=strategy,
+            lifecycle_stage=stage,
+            execution_mode=execution_mode_for(stage),
+            last_stage_change_at=entered,
+        )
+        event = AuditEvent(
+            # One registration per strategy, so the id is derived: a retry cannot duplicate it.
+            event_id=f"registered-{uid}-{strategy}",
+            event_type="strategy.registered",
+            ts=now,
+            tenant_id=tenant,
+            uid=uid,
+            strategy_id=strategy,
+            details={"lifecycle_stage": stage.value, "since": entered.isoformat()},
+        )
+        async with store_session() as store:
+            await store.register_strategy(doc)
+            await store.append_audit_event(event)
+        return doc
+
+    doc = run(go())
+    if as_json:
+        emit_json(doc.model_dump(mode="json"))
+    else:
+        typer.echo(f"registered {uid}/{strategy} in {stage} since {entered.isoformat()}")
+
+
+@app.command("show")
+def show(tenant: Tenant, uid: Uid, strategy: Strategy, as_json: Json = False) -> None:
+    """One strategy's registry entry."""
+
+    async def go() -> StrategyDoc | None:
+        async with store_session() as store:
+            return await store.get_strategy(tenant, uid, strategy)
+
+    doc = run(go())
+    if doc is None:
+        fail(f"strategy: {uid}/{strategy} is not registered in {tenant}")
+    if as_json:
+        emit_json(doc.model_dump(mode="json"))
+    else:
+        for key, value in doc.model_dump(mode="json").items():
+            typer.echo(f"{key:30} {value}")
+
+
+@app.command("list")
+def list_strategies(
+    tenant: Tenant,
+    uid: Annotated[str | None, typer.Option("--uid", help="Only this owner's.")] = None,
+    as_json: Json = False,
+) -> None:
+    """Every strategy of a tenant with its stage and freeze."""
+
+    async def go() -> list[StrategyDoc]:
+        async with store_session() as store:
+            found = await store.list_strategies(tenant, uid)
+        # Exactly this tenant: an adapter's pattern match must never show another's strategies.
+        return [d for d in found if d.tenant_id == tenant]
+
+    docs = run(go())
+    if as_json:
+        emit_json([d.model_dump(mode="json") for d in docs])
+        return
+    table = Table("strategy", "stage", "execution_mode", "frozen", "last change")
+    for d in docs:
+        table.add_row(
+            f"{d.uid}/{d.strategy_id}",
+            d.lifecycle_stage,
+            d.execution_mode,
+            (d.freeze_reason or "yes") if d.freeze else "",
+            str(d.last_stage_change_at or ""),
+        )
+    console.print(table)
