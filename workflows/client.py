@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from temporalio.client import (
     Client,
@@ -152,34 +152,34 @@ def _refused(exc: WorkflowUpdateFailedError) -> Refused:
     return Refused(str(cause or exc), code="refused")
 
 
+async def _update(
+    client: Client, tenant_id: str, uid: str, strategy_id: str, update: Any, inp: Any
+) -> PromotionStatus:
+    """Run one of the request's updates; a validator's or handler's refusal becomes Refused."""
+    handle = promotion_handle(client, tenant_id, uid, strategy_id)
+    try:
+        status: PromotionStatus = await handle.execute_update(update, inp)
+    except WorkflowUpdateFailedError as exc:
+        raise _refused(exc) from None
+    return status
+
+
 async def approve(
     client: Client, tenant_id: str, uid: str, strategy_id: str, inp: ApproveInput
 ) -> PromotionStatus:
-    handle = promotion_handle(client, tenant_id, uid, strategy_id)
-    try:
-        return await handle.execute_update(PromotionWorkflow.approve, inp)
-    except WorkflowUpdateFailedError as exc:
-        raise _refused(exc) from None
+    return await _update(client, tenant_id, uid, strategy_id, PromotionWorkflow.approve, inp)
 
 
 async def reject(
     client: Client, tenant_id: str, uid: str, strategy_id: str, inp: RejectInput
 ) -> PromotionStatus:
-    handle = promotion_handle(client, tenant_id, uid, strategy_id)
-    try:
-        return await handle.execute_update(PromotionWorkflow.reject, inp)
-    except WorkflowUpdateFailedError as exc:
-        raise _refused(exc) from None
+    return await _update(client, tenant_id, uid, strategy_id, PromotionWorkflow.reject, inp)
 
 
 async def cancel(
     client: Client, tenant_id: str, uid: str, strategy_id: str, inp: CancelInput
 ) -> PromotionStatus:
-    handle = promotion_handle(client, tenant_id, uid, strategy_id)
-    try:
-        return await handle.execute_update(PromotionWorkflow.cancel, inp)
-    except WorkflowUpdateFailedError as exc:
-        raise _refused(exc) from None
+    return await _update(client, tenant_id, uid, strategy_id, PromotionWorkflow.cancel, inp)
 
 
 async def send_risk_event(
