@@ -25,6 +25,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "promote": ("cli.promote", "app"),
     "live": ("cli.live", "app"),
     "tokens": ("cli.tokens", "app"),
+    "store": ("cli.store_cmd", "app"),
     "approve": ("cli.promote", "approve"),
     "reject": ("cli.promote", "reject"),
     "unfreeze": ("cli.promote", "unfreeze"),
