@@ -14,6 +14,7 @@ import argparse
 import resource
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     policy = default_policy()
     now = START + timedelta(days=40)
 
-    def full_report() -> dict[str, object]:
+    def full_report() -> dict[str, Any]:
         return build_report(
             bundle=bundle,
             policy=policy,
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     report_s = min(_timed(full_report) for _ in range(args.repeat))
     ref_s = min(_timed(lambda: reference_ic(signals)) for _ in range(max(1, args.repeat - 1)))
     report = full_report()
-    ours = {c["name"]: c["value"] for c in report["criteria"]}  # type: ignore[index, union-attr]
+    ours = {c["name"]: c["value"] for c in report["criteria"]}
     reference = reference_ic(signals)
     assert abs(float(ours["ic_mean"]) - float(reference.mean())) < 1e-9, (
         ours["ic_mean"],

@@ -63,7 +63,9 @@ async def test_migrate_sqlite_to_firestore_verifies_every_hash(
     assert sorted(r.record_hash for r in copied) == sorted(hashes)
     assert verify_chain(await target.list_records(tenant, "quant", "a")).ok
     by_id = lambda events: sorted(events, key=lambda e: e.event_id)  # noqa: E731
-    assert by_id(await target.list_audit_events(tenant)) == by_id(await source.list_audit_events(tenant))
+    assert by_id(await target.list_audit_events(tenant)) == by_id(
+        await source.list_audit_events(tenant)
+    )
     assert await target.get_strategy(tenant, "quant", "a") == await source.get_strategy(
         tenant, "quant", "a"
     )

@@ -1,0 +1,138 @@
+"""Store benchmark: stage-change commits per second through each adapter, against a bare write.
+
+Commits alternate promote/demote on each of `--strategies` strategies until `--commits` have
+landed, with one writer and with 8 concurrent writers (each its own strategies). For each backend
+it also times a bare single-document write, and prints commits/s, p99 commit latency and the
+ratio of a commit's median latency to a bare write's.
+
+    .venv/bin/python -m bench store [--commits 10000] [--strategies 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from governance.records import StrategyDoc
+from governance.stage_change import StageChange
+from governance.stages import Decision, LifecycleStage
+from store.firestore import FirestoreStore
+from store.port import GovernanceStore
+from store.sqlite import SqliteStore
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+def step(doc: StrategyDoc) -> StageChange:
+    up = doc.lifecycle_stage == LifecycleStage.OBSERVE
+    return StageChange(
+        tenant_id=doc.tenant_id,
+        uid=doc.uid,
+        strategy_id=doc.strategy_id,
+        record_id=str(uuid.uuid4()),
+        audit_event_id=str(uuid.uuid4()),
+        decision=Decision.PROMOTE if up else Decision.DEMOTE,
+        expected_from_stage=doc.lifecycle_stage,
+        expected_last_record_id=doc.last_stage_change_record_id,
+        to_stage=LifecycleStage.SHADOW if up else LifecycleStage.OBSERVE,
+        reason_code="bench",
+        policy_version="bench",
+        requested_by="bench",
+        requested_at=NOW,
+        effective_at=NOW,
+    )
+
+
+async def run_writers(
+    store: GovernanceStore, tenant: str, commits: int, strategies: int, writers: int
+) -> tuple[float, list[float]]:
+    docs = [
+        StrategyDoc(tenant_id=tenant, uid="u", strategy_id=f"s{i:05d}") for i in range(strategies)
+    ]
+    for doc in docs:
+        await store.register_strategy(doc)
+    latencies: list[float] = []
+    per_writer = commits // writers
+
+    async def writer(mine: list[StrategyDoc]) -> None:
+        current = list(mine)
+        for i in range(per_writer):
+            k = i % len(current)
+            start = time.perf_counter()
+            record_doc = current[k]
+            await store.commit_stage_change(step(record_doc))
+            latencies.append(time.perf_counter() - start)
+            refreshed = await store.get_strategy(tenant, "u", record_doc.strategy_id)
+            assert refreshed is not None
+            current[k] = refreshed
+
+    start = time.perf_counter()
+    await asyncio.gather(*(writer(docs[w::writers]) for w in range(writers)))
+    return time.perf_counter() - start, latencies
+
+
+async def bare_writes(write: Callable[[int], Awaitable[None]], n: int) -> list[float]:
+    out = []
+    for i in range(n):
+        start = time.perf_counter()
+        await write(i)
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def p99(values: list[float]) -> float:
+    return sorted(values)[min(len(values) - 1, int(0.99 * len(values)))]
+
+
+async def bench_backend(
+    name: str, make: Callable[[], GovernanceStore], commits: int, strategies: int
+) -> None:
+    store = make()
+    bare = await bare_writes(lambda i: store.put_system_status({"i": i}), 200)
+    for writers in (1, 8):
+        elapsed, lat = await run_writers(
+            store, f"bench-{uuid.uuid4().hex[:6]}", commits, strategies, writers
+        )
+        print(
+            f"  {name:9} {writers} writer{'s' if writers > 1 else ' '}: "
+            f"{len(lat) / elapsed:8.0f} commits/s  "
+            f"p99 {p99(lat) * 1e3:6.1f} ms  median {statistics.median(lat) * 1e3:5.2f} ms  "
+            f"commit/bare-write {statistics.median(lat) / statistics.median(bare):4.1f}x"
+        )
+    print(f"  {name:9} bare single-document write: median {statistics.median(bare) * 1e3:.2f} ms")
+    await store.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bench store")
+    parser.add_argument("--commits", type=int, default=10_000)
+    parser.add_argument("--strategies", type=int, default=1_000)
+    args = parser.parse_args(argv)
+    from tests.support.firestore_emulator import start  # the same emulator the tests use
+
+    tmp = Path(tempfile.mkdtemp(prefix="stratgate-bench-store-"))
+    emulator, host = start()
+    print(f"store: {args.commits:,} stage changes across {args.strategies:,} strategies")
+    try:
+        asyncio.run(
+            bench_backend(
+                "sqlite", lambda: SqliteStore(tmp / "bench.db"), args.commits, args.strategies
+            )
+        )
+        asyncio.run(
+            bench_backend(
+                "firestore",
+                lambda: FirestoreStore.for_emulator(host, "bench"),
+                args.commits,
+                args.strategies,
+            )
+        )
+    finally:
+        emulator.terminate()
