@@ -65,14 +65,25 @@ class PromotionWorkflow(PromotionSteps):
                 else:
                     await self._final_check()
         except asyncio.CancelledError:
-            self._set_phase(
-                Phase.PREEMPTED, "preempted: a demotion of this strategy cancelled the request"
-            )
-        await self._save_request()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+            self._preempted()
+        while True:
+            try:
+                await self._save_request()
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                break
+            except asyncio.CancelledError:
+                # A cancel that arrives after the request ended changes nothing it decided;
+                # the bookkeeping still completes.
+                self._preempted()
         return PromotionOutcome(
             phase=self.phase, status_reason=self.status_reason, record_id=self.record_id
         )
+
+    def _preempted(self) -> None:
+        if not self.phase.terminal:
+            self._set_phase(
+                Phase.PREEMPTED, "preempted: a demotion of this strategy cancelled the request"
+            )
 
     async def _validate(self) -> None:
         ctx = await workflow.execute_activity_method(

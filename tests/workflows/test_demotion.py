@@ -37,9 +37,8 @@ async def test_critical_breaker_demotes_to_shadow_and_freezes(stack_factory: Sta
     assert doc is not None
     assert doc.lifecycle_stage == S.SHADOW and doc.execution_mode == "SHADOW_MODE"
     assert doc.freeze and doc.shadow_mode_reason == "daily_loss_limit_breached"
-    events = await stack.store.list_audit_events(stack.tenant, "quant", "momo")
+    events = await _audit_until(stack, "momo", "risk.circuit_breaker_triggered")
     assert [e.event_type for e in events][:1] == ["strategy.demoted"]
-    assert "risk.circuit_breaker_triggered" in [e.event_type for e in events]
 
 
 async def test_data_integrity_demotes_to_observe_with_incident(stack_factory: Stack) -> None:
@@ -57,7 +56,7 @@ async def test_data_integrity_demotes_to_observe_with_incident(stack_factory: St
     await keep_history(
         stack.client, f"demotion/{stack.tenant}/quant/momo", "demotion_data_integrity"
     )
-    events = await stack.store.list_audit_events(stack.tenant, "quant", "momo")
+    events = await _audit_until(stack, "momo", "ops.data_integrity_event")
     incident = next(e for e in events if e.event_type == "ops.data_integrity_event")
     assert incident.trace_id == "tr-1"
     assert {"kind": "payload_hash", "id": "ab12", "sha256": "ab12"} in incident.details["evidence"]
@@ -131,6 +130,18 @@ async def test_unfreeze_needs_a_risk_approver(stack_factory: Stack) -> None:
     records = await stack.store.list_records(stack.tenant, "quant", "momo")
     assert [r.decision for r in records] == [Decision.DEMOTE, Decision.UNFREEZE]
     assert records[-1].approved_by[0].uid == "bob"
+
+
+async def _audit_until(stack: Stack, strategy_id: str, event_type: str) -> list[Any]:
+    """The risk audit event follows the commit in its own activity: wait for it."""
+    import asyncio
+
+    for _ in range(300):
+        events = await stack.store.list_audit_events(stack.tenant, "quant", strategy_id)
+        if event_type in [e.event_type for e in events]:
+            return events
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no {event_type} audit event")
 
 
 async def _wait_processed(handle: Any, count: int) -> Any:
