@@ -56,31 +56,47 @@ def request(
         _emit_made(made_via, as_json)
         return
 
-    async def go() -> dict[str, str]:
-        settings = Settings.from_env()
-        client, queue = await open_client(settings)
-        store = open_store(settings)
-        try:
-            made = await wf.request_promotion(
-                client,
-                store,
-                queue,
-                tenant_id=tenant,
-                uid=uid,
-                strategy_id=strategy,
-                to_stage=to,
-                requested_by=by,
-                reason=reason,
-            )
-        finally:
-            await store.close()
-        return {
-            "request_id": made.request_id,
-            "workflow_id": promotion_workflow_id(tenant, uid, strategy),
-            "to_stage": to.value,
-        }
+    made = run(_start(tenant, uid, strategy, to, by, reason, Decision.PROMOTE))
+    made["to_stage"] = to.value
+    _emit_made(made, as_json)
 
-    _emit_made(run(go()), as_json)
+
+async def _start(
+    tenant: str,
+    uid: str,
+    strategy: str,
+    to: LifecycleStage | None,
+    by: str,
+    reason: str,
+    decision: Decision,
+) -> dict[str, str]:
+    """Start a promotion (to `to`) or an unfreeze (at the strategy's own stage)."""
+    settings = Settings.from_env()
+    client, queue = await open_client(settings)
+    store = open_store(settings)
+    try:
+        if to is None:
+            doc = await store.get_strategy(tenant, uid, strategy)
+            to = doc.lifecycle_stage if doc else LifecycleStage.OBSERVE
+        made = await wf.request_promotion(
+            client,
+            store,
+            queue,
+            tenant_id=tenant,
+            uid=uid,
+            strategy_id=strategy,
+            to_stage=to,
+            requested_by=by,
+            reason=reason,
+            decision=decision,
+        )
+    finally:
+        await store.close()
+    return {
+        "request_id": made.request_id,
+        "workflow_id": promotion_workflow_id(tenant, uid, strategy),
+        "decision": decision.value,
+    }
 
 
 def _emit_made(made: dict[str, str], as_json: bool) -> None:
@@ -273,30 +289,7 @@ def unfreeze(
 ) -> None:
     """Request an unfreeze: a governed request that needs a risk approver."""
 
-    async def go() -> dict[str, str]:
-        settings = Settings.from_env()
-        client, queue = await open_client(settings)
-        store = open_store(settings)
-        try:
-            doc = await store.get_strategy(tenant, uid, strategy)
-            stage = doc.lifecycle_stage if doc else LifecycleStage.OBSERVE
-            made = await wf.request_promotion(
-                client,
-                store,
-                queue,
-                tenant_id=tenant,
-                uid=uid,
-                strategy_id=strategy,
-                to_stage=stage,
-                requested_by=by,
-                reason=reason,
-                decision=Decision.UNFREEZE,
-            )
-        finally:
-            await store.close()
-        return {"request_id": made.request_id, "decision": "unfreeze"}
-
-    made = run(go())
+    made = run(_start(tenant, uid, strategy, None, by, reason, Decision.UNFREEZE))
     if as_json:
         emit_json(made)
     else:
