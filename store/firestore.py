@@ -1,27 +1,30 @@
 """The production GovernanceStore on Firestore, at the spec's paths (see store/paths.py).
 
-Documents hold each model's JSON form (timestamps as ISO strings), so record hashes verify after
+Documents hold each model's JSON form (see store/firestore_docs.py), so record hashes verify after
 a round trip. Records, audit events, chain slots and policy versions are written with create()
 only. `commit_stage_change` writes one batch whose FIRST write is the create of the record's
 chain slot: on real Firestore the batch is atomic; on the Node emulator (measured: a failing
 create stops the batch but keeps the writes before it) nothing lands either, because nothing
 comes before the slot. Correctness never rests on transaction isolation.
+
+The strategy document is shared with other platform services, so a commit only merges the fields
+it sets, under the `update_time` it read: on real Firestore a concurrent write elsewhere on the
+document fails the batch and the commit starts over from a fresh read (the Node emulator ignores
+that precondition; the chain slot still settles races between commits).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import time
 from datetime import datetime
 from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
-from pydantic import ValidationError
 
-from governance.errors import PreconditionFailed, RecordConflict, RecordCorrupt
+from governance.errors import PreconditionFailed, RecordConflict
 from governance.identity import ApiToken
 from governance.live import ConfirmationToken, TokenRefused, redeem
 from governance.policy import PromotionPolicy
@@ -38,18 +41,20 @@ from governance.stage_change import (
 )
 from settings import Settings
 from store import paths
+from store.firestore_docs import (
+    audit_doc,
+    audit_of,
+    positioned,
+    record_of,
+    report_doc,
+    report_of,
+    strategy_changes,
+    unpositioned,
+)
 
 CREATE_RACE = (gexc.AlreadyExists, gexc.Conflict, gexc.FailedPrecondition)
-
-
-def _doc(data: Any) -> Any:
-    """A model's JSON form without null fields: an absent field reads back as its None default
-    (the Node emulator rejects null values; real Firestore treats both alike for us)."""
-    if isinstance(data, dict):
-        return {k: _doc(v) for k, v in data.items() if v is not None}
-    if isinstance(data, list):
-        return [_doc(v) for v in data]
-    return data
+# Commit attempts when only the strategy document changed under us (not its chain position).
+COMMIT_ATTEMPTS = 5
 
 
 class FirestoreStore:
@@ -73,12 +78,12 @@ class FirestoreStore:
         return snap.to_dict() if snap.exists else None
 
     async def _set(self, path: str, data: dict[str, Any], merge: bool = False) -> None:
-        await self.client.document(path).set(_doc(data), merge=merge)
+        await self.client.document(path).set(data, merge=merge)
 
     async def _create(self, path: str, data: dict[str, Any]) -> bool:
         """Create-only; False when the document already exists."""
         try:
-            await self.client.document(path).create(_doc(data))
+            await self.client.document(path).create(data)
         except CREATE_RACE:
             return False
         return True
@@ -98,11 +103,9 @@ class FirestoreStore:
     async def put_policy(self, tenant_id: str, policy: PromotionPolicy) -> PromotionPolicy:
         data = policy.model_dump(mode="json")
         path = paths.policy_version(tenant_id, policy.policy_version)
-        versioned = {**data, "_position": f"{time.time_ns():020d}"}
-        if not await self._create(path, versioned):
-            existing = await self._get(path) or {}
-            existing.pop("_position", None)
-            if existing != _doc(data):
+        if not await self._create(path, positioned(data)):
+            existing = unpositioned(await self._get(path) or {})
+            if existing != data:
                 raise RecordConflict(
                     f"policy_version {policy.policy_version} already exists with other content; "
                     "publish a new version",
@@ -115,21 +118,19 @@ class FirestoreStore:
         docs = sorted(
             await self._list(paths.policy_versions(tenant_id)), key=lambda d: d["_position"]
         )
-        return [
-            PromotionPolicy.model_validate({k: v for k, v in d.items() if k != "_position"})
-            for d in docs
-        ]
+        return [PromotionPolicy.model_validate(unpositioned(d)) for d in docs]
 
     # -- strategies -----------------------------------------------------------------------
     async def register_strategy(self, doc: StrategyDoc) -> StrategyDoc:
         path = paths.strategy(doc.tenant_id, doc.uid, doc.strategy_id)
+        # The index entry first (idempotent): a strategy that exists is always listed.
+        entry = {"uid": doc.uid, "strategy_id": doc.strategy_id}
+        key = hashlib.sha256(f"{doc.uid}\0{doc.strategy_id}".encode()).hexdigest()
+        await self._set(f"{paths.strategy_index(doc.tenant_id)}/{key}", entry)
         if not await self._create(path, doc.model_dump(mode="json")):
             raise RecordConflict(
                 f"strategy {doc.uid}/{doc.strategy_id} is already registered", field="strategy_id"
             )
-        entry = {"uid": doc.uid, "strategy_id": doc.strategy_id}
-        key = hashlib.sha256(f"{doc.uid}\0{doc.strategy_id}".encode()).hexdigest()
-        await self._set(f"{paths.strategy_index(doc.tenant_id)}/{key}", entry)
         return doc
 
     async def get_strategy(self, tenant_id: str, uid: str, strategy_id: str) -> StrategyDoc | None:
@@ -137,13 +138,19 @@ class FirestoreStore:
         return StrategyDoc.model_validate(data) if data else None
 
     async def list_strategies(self, tenant_id: str, uid: str | None = None) -> list[StrategyDoc]:
-        entries = await self._list(paths.strategy_index(tenant_id), uid=uid)
+        # A user's strategies are one collection (including any another service wrote there);
+        # the users of a tenant come from the index (the emulator has no collection groups).
+        if uid is not None:
+            uids = {uid}
+        else:
+            uids = {e["uid"] for e in await self._list(paths.strategy_index(tenant_id))}
         found = []
-        for e in sorted(entries, key=lambda e: (e["uid"], e["strategy_id"])):
-            doc = await self.get_strategy(tenant_id, e["uid"], e["strategy_id"])
-            if doc is not None:
-                found.append(doc)
-        return found
+        for user in uids:
+            found += [
+                StrategyDoc.model_validate(d)
+                for d in await self._list(paths.strategies(tenant_id, user))
+            ]
+        return sorted(found, key=lambda d: (d.uid, d.strategy_id))
 
     # -- requests -------------------------------------------------------------------------
     async def put_request(self, request: PromotionRequest) -> None:
@@ -164,15 +171,34 @@ class FirestoreStore:
 
     # -- records --------------------------------------------------------------------------
     async def commit_stage_change(self, change: StageChange) -> PromotionRecord:
+        for _ in range(COMMIT_ATTEMPTS):
+            landed = await self._commit_once(change)
+            if landed is not None:
+                return landed
+        raise PreconditionFailed(
+            f"the strategy document kept changing during {COMMIT_ATTEMPTS} commit attempts",
+            field="expected_last_record_id",
+        )
+
+    async def _existing(self, change: StageChange) -> PromotionRecord | None:
+        """The record already under this id: this very commit (a retry), or a conflict."""
+        data = await self._get(paths.record(change.tenant_id, change.record_id))
+        if data is None:
+            return None
+        landed = record_of(change.record_id, data)
+        if same_commit(landed, change):
+            return landed
+        raise conflict(change.record_id)
+
+    async def _commit_once(self, change: StageChange) -> PromotionRecord | None:
+        """The record, or None when only the strategy document changed since it was read."""
         t = change.tenant_id
-        record_path = paths.record(t, change.record_id)
-        existing = await self._get(record_path)
+        existing = await self._existing(change)
         if existing is not None:
-            landed = _record(change.record_id, existing)
-            if same_commit(landed, change):
-                return landed  # a retry of a commit that already landed
-            raise conflict(change.record_id)
-        raw = await self._get(paths.strategy(t, change.uid, change.strategy_id))
+            return existing  # a retry of a commit that already landed
+        strategy_ref = self.client.document(paths.strategy(t, change.uid, change.strategy_id))
+        snap = await strategy_ref.get()
+        raw = snap.to_dict() if snap.exists else None
         doc = check_precondition(change, StrategyDoc.model_validate(raw) if raw else None)
         record = build_record(change, doc)
         event = audit_event_for(change, record)
@@ -181,56 +207,73 @@ class FirestoreStore:
             raise RecordConflict(
                 f"an audit event already exists under id {event.event_id}", field="audit_event_id"
             )
+        request_ref = None
+        if change.request_id and change.request_status is not None:
+            request_ref = self.client.document(paths.request(t, change.request_id))
+            if not (await request_ref.get()).exists:
+                request_ref = None  # as in SQLite: no request document, nothing to close
         batch = self.client.batch()
         # The contested write goes first: if the slot is taken, nothing of this batch lands.
         slot = paths.chain_slot(t, change.uid, change.strategy_id, record.sequence)
         batch.create(self.client.document(slot), {"record_id": record.record_id})
-        batch.create(self.client.document(record_path), record.model_dump(mode="json"))
-        batch.create(self.client.document(paths.audit_event(t, event.event_id)), _audit_doc(event))
-        strategy_path = paths.strategy(t, change.uid, change.strategy_id)
-        batch.set(
-            self.client.document(strategy_path),
-            apply_to_strategy(doc, record).model_dump(mode="json"),
+        batch.create(
+            self.client.document(paths.record(t, record.record_id)),
+            record.model_dump(mode="json"),
         )
-        if change.request_id and change.request_status is not None:
-            batch.set(
-                self.client.document(paths.request(t, change.request_id)),
-                {
-                    "status": change.request_status.value,
-                    "record_id": record.record_id,
-                    "updated_at": record.effective_at.isoformat(),
-                },
-                merge=True,
-            )
+        batch.create(self.client.document(paths.audit_event(t, event.event_id)), audit_doc(event))
+        # Only the fields this change sets, and only over the document as read.
+        batch.update(
+            strategy_ref,
+            strategy_changes(doc, apply_to_strategy(doc, record)),
+            option=self.client.write_option(last_update_time=snap.update_time),
+        )
+        if request_ref is not None and change.request_status is not None:
+            status = {
+                "status": change.request_status.value,
+                "record_id": record.record_id,
+                "updated_at": record.effective_at.isoformat(),
+            }
+            batch.set(request_ref, status, merge=True)
         try:
             await batch.commit()
         except CREATE_RACE:
-            again = await self._get(record_path)
-            if again is not None and same_commit(_record(change.record_id, again), change):
-                return _record(change.record_id, again)
-            raise PreconditionFailed(
-                f"another stage change took chain position {record.sequence} first",
-                field="expected_last_record_id",
-            ) from None
+            return await self._after_refused_commit(change, record.sequence)
         return record
+
+    async def _after_refused_commit(
+        self, change: StageChange, sequence: int
+    ) -> PromotionRecord | None:
+        landed = await self._existing(change)
+        if landed is not None:
+            return landed  # our own earlier attempt landed after all
+        t, uid, sid = change.tenant_id, change.uid, change.strategy_id
+        slot_taken = await self._get(paths.chain_slot(t, uid, sid, sequence)) is not None
+        raw = await self._get(paths.strategy(t, uid, sid))
+        moved_on = raw is None or StrategyDoc.model_validate(raw).chain_length >= sequence
+        if not slot_taken and not moved_on:
+            return None  # the slot is free but the document changed: read again and retry
+        raise PreconditionFailed(
+            f"another stage change took chain position {sequence} first",
+            field="expected_last_record_id",
+        )
 
     async def get_record(self, tenant_id: str, record_id: str) -> PromotionRecord | None:
         data = await self._get(paths.record(tenant_id, record_id))
-        return _record(record_id, data) if data else None
+        return record_of(record_id, data) if data else None
 
     async def list_records(
         self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
     ) -> list[PromotionRecord]:
         docs = await self._list(paths.records(tenant_id), uid=uid, strategy_id=strategy_id)
-        records = [_record(str(d.get("record_id")), d) for d in docs]
+        records = [record_of(str(d.get("record_id")), d) for d in docs]
         return sorted(records, key=lambda r: (r.uid, r.strategy_id, r.sequence))
 
     # -- audit ----------------------------------------------------------------------------
     async def append_audit_event(self, event: AuditEvent) -> None:
         path = paths.audit_event(event.tenant_id, event.event_id)
-        if not await self._create(path, _audit_doc(event)):
+        if not await self._create(path, audit_doc(event)):
             stored = await self._get(path) or {}
-            if _audit(stored) != _audit(_audit_doc(event)):
+            if audit_of(stored) != event:
                 raise RecordConflict(
                     f"a different audit event already exists under id {event.event_id}",
                     field="event_id",
@@ -240,7 +283,7 @@ class FirestoreStore:
         self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
     ) -> list[AuditEvent]:
         docs = await self._list(paths.audit_events(tenant_id), uid=uid, strategy_id=strategy_id)
-        return [_audit(d) for d in sorted(docs, key=lambda d: (d["_position"], d["event_id"]))]
+        return [audit_of(d) for d in sorted(docs, key=lambda d: (d["_position"], d["event_id"]))]
 
     # -- approver directory ---------------------------------------------------------------
     async def put_approver(self, tenant_id: str, user: str, roles: list[Role]) -> None:
@@ -258,13 +301,14 @@ class FirestoreStore:
     # -- evaluation reports ---------------------------------------------------------------
     async def put_evaluation_report(self, tenant_id: str, report: dict[str, Any]) -> str:
         metrics_hash = str(report["metrics_hash"])
-        await self._create(paths.evaluation_report(tenant_id, metrics_hash), report)
+        await self._create(paths.evaluation_report(tenant_id, metrics_hash), report_doc(report))
         return metrics_hash
 
     async def get_evaluation_report(
         self, tenant_id: str, metrics_hash: str
     ) -> dict[str, Any] | None:
-        return await self._get(paths.evaluation_report(tenant_id, metrics_hash))
+        data = await self._get(paths.evaluation_report(tenant_id, metrics_hash))
+        return report_of(data) if data is not None else None
 
     # -- tokens ---------------------------------------------------------------------------
     async def put_confirmation_token(self, token: ConfirmationToken) -> None:
@@ -315,21 +359,3 @@ class FirestoreStore:
 
     async def close(self) -> None:
         self.client.close()
-
-
-def _record(record_id: str, data: dict[str, Any]) -> PromotionRecord:
-    try:
-        return PromotionRecord.model_validate(data)
-    except ValidationError as exc:
-        raise RecordCorrupt(
-            f"record {record_id} no longer parses ({exc.error_count()} errors): altered",
-            field=record_id,
-        ) from None
-
-
-def _audit_doc(event: AuditEvent) -> dict[str, Any]:
-    return {**_doc(event.model_dump(mode="json")), "_position": f"{time.time_ns():020d}"}
-
-
-def _audit(data: dict[str, Any]) -> AuditEvent:
-    return AuditEvent.model_validate({k: v for k, v in data.items() if k != "_position"})
