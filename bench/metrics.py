@@ -64,7 +64,7 @@ def reference_ic(s: SignalEvaluations) -> pd.Series:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench metrics")
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
     signals = synthetic(args.rows)
     bundle = EvidenceBundle(signals=signals)

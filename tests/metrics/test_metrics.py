@@ -29,6 +29,26 @@ def test_average_ranks_equal_scipy_rankdata_with_ties(values: np.ndarray) -> Non
     assert np.array_equal(average_ranks(values), st.rankdata(values))
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    arrays(
+        np.float64,
+        hs.integers(1, 400),
+        elements=hs.floats(-1e300, 1e300),
+    ),
+    hs.integers(0, 2**32 - 1),
+)
+def test_average_ranks_exact_for_any_finite_floats_and_near_collisions(
+    values: np.ndarray, seed: int
+) -> None:
+    # Packed-key ranking drops low mantissa bits: values a hair apart must still rank exactly.
+    rng = np.random.default_rng(seed)
+    near = 1.0 + rng.integers(0, 4, len(values)) * 2.0**-50
+    mixed = np.where(rng.random(len(values)) < 0.5, values, near)
+    for sample in (values, mixed, np.nextafter(mixed, np.inf)):
+        assert np.array_equal(average_ranks(sample), st.rankdata(sample))
+
+
 @settings(max_examples=30, deadline=None)
 @given(hs.integers(0, 2**32 - 1), hs.integers(2, 12), hs.booleans())
 def test_daily_ic_equals_spearmanr_per_day(seed: int, days: int, ties: bool) -> None:
@@ -49,6 +69,23 @@ def test_daily_ic_equals_spearmanr_per_day(seed: int, days: int, ties: bool) -> 
             expected.append((d, st.spearmanr(x, y).statistic))
     assert [d for d, _ in expected] == result.days.tolist()
     assert np.allclose(result.ic, [v for _, v in expected], atol=1e-9, rtol=0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(hs.integers(0, 2**32 - 1), hs.booleans())
+def test_daily_ic_with_a_row_mask_equals_dropping_the_rows_first(seed: int, ordered: bool) -> None:
+    rng = np.random.default_rng(seed)
+    n = 800
+    day = rng.integers(0, 6, n).astype(np.int64)
+    if ordered:
+        day = np.sort(day)  # the slice path; unordered days take the index path
+    score = np.round(rng.normal(size=n), 1)
+    fwd = 0.2 * score + rng.normal(size=n)
+    rows = rng.random(n) < 0.8
+    masked = daily_spearman(day, score, fwd, rows)
+    dropped = daily_spearman(day[rows], score[rows], fwd[rows])
+    assert masked.days.tolist() == dropped.days.tolist()
+    assert np.array_equal(masked.ic, dropped.ic)
 
 
 def test_constant_day_is_skipped() -> None:
@@ -88,10 +125,12 @@ def test_signal_quality_definitions() -> None:
     fwd = np.array([0.01, 0.02, -0.01, -0.03, 0.01, 0.0])
     d = sq.directions(score, action)
     assert d.tolist() == [1, -1, 1, -1, 0, 1]
-    assert sq.hit_rate(d, fwd) == pytest.approx(2 / 4)  # zero forward return is not counted
+    assert sq.hit_rate(sq.hits(d, fwd)) == pytest.approx(
+        2 / 4
+    )  # zero forward return is not counted
     valid = np.array([True, True, True, True, True, False])
     assert sq.coverage(valid, d) == pytest.approx(4 / 6)
-    assert sq.lift(d, fwd) == pytest.approx(0.0)
+    assert sq.lift(sq.hits(d, fwd)) == pytest.approx(0.0)
 
 
 def test_calibration_counts_monotone_buckets() -> None:
@@ -101,9 +140,44 @@ def test_calibration_counts_monotone_buckets() -> None:
     d = np.ones(n)
     hit = rng.random(n) < 0.4 + 0.3 * conf  # more confident, more often right
     fwd = np.where(hit, 0.01, -0.01)
-    assert sq.calibration_monotonic_buckets(conf, d, fwd, 5) == 5
+    assert sq.calibration_monotonic_buckets(conf, sq.hits(d, fwd), 5) == 5
     hit_rev = rng.random(n) < 0.7 - 0.3 * conf
-    assert sq.calibration_monotonic_buckets(conf, d, np.where(hit_rev, 0.01, -0.01), 5) <= 2
+    reversed_ = sq.calibration_monotonic_buckets(
+        conf, sq.hits(d, np.where(hit_rev, 0.01, -0.01)), 5
+    )
+    assert reversed_ is not None and reversed_ <= 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.float64, hs.integers(1, 300), elements=hs.floats(-1e6, 1e6)),
+    hs.lists(hs.floats(0, 1), min_size=1, max_size=6),
+)
+def test_quantiles_of_sorted_equal_numpy_quantile(values: np.ndarray, q: list[float]) -> None:
+    qs = np.array(q)
+    assert np.array_equal(sq.quantiles_of_sorted(np.sort(values), qs), np.quantile(values, qs))
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.integers(0, 2**32 - 1), hs.integers(5, 2000), hs.booleans())
+def test_calibration_equals_quantile_bucketing(seed: int, n: int, coarse: bool) -> None:
+    rng = np.random.default_rng(seed)
+    conf = rng.random(n)
+    if coarse:
+        conf = np.round(conf, 1)  # many ties on the bucket edges
+    conf[rng.random(n) < 0.05] = np.nan
+    d = rng.choice([-1.0, 0.0, 1.0], n)
+    fwd = rng.normal(size=n)
+    counted = (d != 0) & (fwd != 0) & np.isfinite(conf)
+    expected = None
+    if counted.sum() >= 5:
+        c, hit = conf[counted], (np.sign(fwd) == d)[counted]
+        bucket = np.searchsorted(np.quantile(c, [0.2, 0.4, 0.6, 0.8]), c, side="right")
+        sizes = np.bincount(bucket, minlength=5)
+        if np.all(sizes > 0):
+            rates = np.bincount(bucket, hit, minlength=5) / sizes
+            expected = int(1 + np.sum(rates[1:] >= rates[:-1]))
+    assert sq.calibration_monotonic_buckets(conf, sq.hits(d, fwd), 5) == expected
 
 
 def test_sessions_follow_the_exchange_calendar() -> None:
