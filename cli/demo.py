@@ -20,7 +20,7 @@ from evidence.synthetic import Spec, generate
 from governance.errors import GovernanceError
 from governance.identity import TokenKind, new_token_record
 from governance.policy import PromotionPolicy, default_policy
-from governance.records import StrategyDoc
+from governance.registration import strategy_registration
 from governance.roles import Role
 from governance.stages import LifecycleStage
 from settings import Settings
@@ -62,11 +62,13 @@ async def seed_demo(store: GovernanceStore, client: Client, settings: Settings) 
             continue
         entered, _ = generate(source, TENANT, "quant", strategy_id, replace(Spec(), edge=edge))
         await store.register_strategy(
-            StrategyDoc(
-                tenant_id=TENANT,
-                uid="quant",
-                strategy_id=strategy_id,
-                last_stage_change_at=entered.to_pydatetime(),
+            *strategy_registration(
+                TENANT,
+                "quant",
+                strategy_id,
+                LifecycleStage.OBSERVE,
+                entered.to_pydatetime(),
+                datetime.now(UTC),
                 policy_version="demo.v1",
             )
         )

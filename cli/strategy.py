@@ -20,8 +20,9 @@ from cli.common import (
     run,
     store_session,
 )
-from governance.records import AuditEvent, StrategyDoc
-from governance.stages import LifecycleStage, execution_mode_for
+from governance.records import StrategyDoc
+from governance.registration import strategy_registration
+from governance.stages import LifecycleStage
 
 app = typer.Typer(help="The strategy registry.", no_args_is_help=True)
 console = Console()
@@ -52,29 +53,10 @@ def register(
         fail(f"--since: {entered.isoformat()} is in the future")
 
     async def go() -> StrategyDoc:
-        # Both documents are built (and validated) before anything is written.
-        doc = StrategyDoc(
-            tenant_id=tenant,
-            uid=uid,
-            strategy_id=strategy,
-            lifecycle_stage=stage,
-            execution_mode=execution_mode_for(stage),
-            last_stage_change_at=entered,
-        )
-        event = AuditEvent(
-            # One registration per strategy, so the id is derived: a retry cannot duplicate it.
-            event_id=f"registered-{uid}-{strategy}",
-            event_type="strategy.registered",
-            ts=now,
-            tenant_id=tenant,
-            uid=uid,
-            strategy_id=strategy,
-            details={"lifecycle_stage": stage.value, "since": entered.isoformat()},
-        )
+        # Both documents are built (and validated) before anything is written, then land together.
+        doc, event = strategy_registration(tenant, uid, strategy, stage, entered, now)
         async with store_session() as store:
-            await store.register_strategy(doc)
-            await store.append_audit_event(event)
-        return doc
+            return await store.register_strategy(doc, event)
 
     doc = run(go())
     if as_json:

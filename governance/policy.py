@@ -148,6 +148,9 @@ class ApprovalRequirement(_Strict):
         # Auto-approval only ever applies to non-production tenants; production needs a person.
         if not self.roles:
             raise ValueError("roles: at least one approver role is required")
+        if Role.ADMIN in self.roles:
+            # Admins may cancel requests; an approval needs one of the spec's checkpoint roles.
+            raise ValueError("roles: 'admin' is not an approver role")
         return self
 
 

@@ -121,16 +121,31 @@ class FirestoreStore:
         return [PromotionPolicy.model_validate(unpositioned(d)) for d in docs]
 
     # -- strategies -----------------------------------------------------------------------
-    async def register_strategy(self, doc: StrategyDoc) -> StrategyDoc:
+    async def register_strategy(
+        self, doc: StrategyDoc, event: AuditEvent | None = None
+    ) -> StrategyDoc:
         path = paths.strategy(doc.tenant_id, doc.uid, doc.strategy_id)
+        refused = RecordConflict(
+            f"strategy {doc.uid}/{doc.strategy_id} is already registered", field="strategy_id"
+        )
+        if event is not None and await self._get(paths.audit_event(doc.tenant_id, event.event_id)):
+            raise refused  # its registration event exists: checked before anything is written
         # The index entry first (idempotent): a strategy that exists is always listed.
         entry = {"uid": doc.uid, "strategy_id": doc.strategy_id}
         key = hashlib.sha256(f"{doc.uid}\0{doc.strategy_id}".encode()).hexdigest()
         await self._set(f"{paths.strategy_index(doc.tenant_id)}/{key}", entry)
-        if not await self._create(path, doc.model_dump(mode="json")):
-            raise RecordConflict(
-                f"strategy {doc.uid}/{doc.strategy_id} is already registered", field="strategy_id"
+        # One batch, the contested create first: on a clash nothing of it lands (see above).
+        batch = self.client.batch()
+        batch.create(self.client.document(path), doc.model_dump(mode="json"))
+        if event is not None:
+            batch.create(
+                self.client.document(paths.audit_event(doc.tenant_id, event.event_id)),
+                audit_doc(event),
             )
+        try:
+            await batch.commit()
+        except CREATE_RACE:
+            raise refused from None
         return doc
 
     async def get_strategy(self, tenant_id: str, uid: str, strategy_id: str) -> StrategyDoc | None:

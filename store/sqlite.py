@@ -74,7 +74,9 @@ class SqliteStore(SqliteTokens):
         return [PromotionPolicy.model_validate_json(r[0]) for r in rows]
 
     # -- strategies -----------------------------------------------------------------------
-    async def register_strategy(self, doc: StrategyDoc) -> StrategyDoc:
+    async def register_strategy(
+        self, doc: StrategyDoc, event: AuditEvent | None = None
+    ) -> StrategyDoc:
         path = paths.strategy(doc.tenant_id, doc.uid, doc.strategy_id)
 
         def write(conn: sqlite3.Connection) -> StrategyDoc:
@@ -84,6 +86,8 @@ class SqliteStore(SqliteTokens):
                     field="strategy_id",
                 )
             self._set(conn, path, doc.model_dump(mode="json"))
+            if event is not None:  # same transaction: a refused event rolls the document back
+                self._insert_audit(conn, event)
             return doc
 
         return await self._run(write, write=True)

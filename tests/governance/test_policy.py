@@ -139,6 +139,12 @@ REFUSALS = [
         "approval_matrix.shadow_to_paper.roles.0",
         "'strategy_reviewer'",
     ),
+    # admin may cancel but never approves
+    (
+        {"approval_matrix": {"unfreeze": {"roles": ["admin"]}}},
+        "approval_matrix.unfreeze",
+        "'admin' is not an approver role",
+    ),
     # transitions that skip a stage, in each per-transition map
     *[
         ({section: {"observe_to_paper": {}}}, section, "one stage at a time")

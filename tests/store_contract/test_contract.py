@@ -12,6 +12,7 @@ from governance.identity import TokenKind, hash_token, new_token_record
 from governance.live import TokenRefused, issue, token_hash
 from governance.policy import default_policy
 from governance.records import AuditEvent, PromotionRequest, RequestStatus, StrategyDoc
+from governance.registration import strategy_registration
 from governance.roles import Role
 from governance.stages import LifecycleStage as S
 from store.port import GovernanceStore
@@ -54,6 +55,29 @@ async def test_strategy_registry(store: GovernanceStore, tenant: str) -> None:
         second,
     ]
     assert await store.list_strategies(tenant, "nobody") == []
+
+
+async def test_registration_writes_document_and_event_together_or_neither(
+    store: GovernanceStore, tenant: str
+) -> None:
+    entered = NOW - timedelta(days=3)
+    doc, event = strategy_registration(tenant, "quant", "reg", S.SHADOW, entered, NOW)
+    assert await store.register_strategy(doc, event) == doc
+    assert await store.get_strategy(tenant, "quant", "reg") == doc
+    assert await store.list_audit_events(tenant, "quant", "reg") == [event]
+    # Registering it again is refused and writes nothing: no second event, no changed doc.
+    again, again_event = strategy_registration(tenant, "quant", "reg", S.PAPER, entered, NOW)
+    with pytest.raises(RecordConflict) as twice:
+        await store.register_strategy(again, again_event)
+    assert twice.value.field == "strategy_id"
+    assert await store.get_strategy(tenant, "quant", "reg") == doc
+    assert await store.list_audit_events(tenant, "quant", "reg") == [event]
+    # An event id already taken (by another strategy's history) refuses the document too.
+    fresh, _ = strategy_registration(tenant, "quant", "late", S.OBSERVE, entered, NOW)
+    clash = event.model_copy(update={"strategy_id": "late"})
+    with pytest.raises(RecordConflict):
+        await store.register_strategy(fresh, clash)
+    assert await store.get_strategy(tenant, "quant", "late") is None
 
 
 async def test_requests_are_mutable_workflow_state(store: GovernanceStore, tenant: str) -> None:
