@@ -139,7 +139,9 @@ def history(
     if as_json:
         emit_json(entries)
         return
-    table = Table("when (UTC)", "source", "what", "who", "why", title=f"{uid}/{strategy}")
+    table = Table(title=f"{uid}/{strategy}")
+    for column in ("when (UTC)", "source", "what", "who", "why"):
+        table.add_column(column, overflow="fold")  # a narrow terminal wraps; it never hides
     for e in entries:
         table.add_row(e["at"][:19].replace("T", " "), e["source"], e["what"], e["who"], e["why"])
     console.print(table)

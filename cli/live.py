@@ -1,4 +1,5 @@
-"""`stratgate live confirm`: a single-use, minutes-long token for a PAPER -> LIVE final step."""
+"""`stratgate live confirm`: a single-use, minutes-long token for a final step to LIVE; `stratgate
+live renew`: a governed renewal of a LIVE enablement before it lapses."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from typing import Annotated
 
 import typer
 
+from cli.promote import emit_made, start_request
 from cli.temporal import open_client
 from cli.workflow_io import emit_json, run
 from governance.errors import GovernanceError
 from governance.live import issue
 from governance.roles import Role
-from governance.stages import LifecycleStage
+from governance.stages import Decision, LifecycleStage
 from settings import Settings
 from store.factory import open_store
 from workflows import client as wf
@@ -66,3 +68,25 @@ def confirm(
             f"confirmation token for {issued['user']} (single use, expires "
             f"{issued['expires_at']}):\n{issued['token']}"
         )
+
+
+@app.command("renew")
+def renew(
+    tenant: Annotated[str, typer.Option("--tenant")],
+    uid: Annotated[str, typer.Option("--uid")],
+    strategy: Annotated[str, typer.Option("--strategy")],
+    by: Annotated[str, typer.Option("--by", help="Who requests the renewal.")],
+    reason: Annotated[str, typer.Option("--reason")] = "",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Request a renewal of a LIVE strategy's time-bounded enablement.
+
+    The same governance as PAPER -> LIVE: risk and ops sign-off, then two distinct final
+    authorizers, each with a `live confirm` token; no stability window is measured.
+    """
+    # One start path for every request: the same checks as `promote request`.
+    made = run(
+        start_request(tenant, uid, strategy, LifecycleStage.LIVE, by, reason, Decision.PROMOTE)
+    )
+    made["to_stage"] = LifecycleStage.LIVE.value
+    emit_made(made, as_json)

@@ -53,15 +53,15 @@ def request(
         made_via = run(
             _async(api_client.call, api, "POST", f"/v1/tenants/{tenant}/promotion-requests", body)
         )
-        _emit_made(made_via, as_json)
+        emit_made(made_via, as_json)
         return
 
-    made = run(_start(tenant, uid, strategy, to, by, reason, Decision.PROMOTE))
+    made = run(start_request(tenant, uid, strategy, to, by, reason, Decision.PROMOTE))
     made["to_stage"] = to.value
-    _emit_made(made, as_json)
+    emit_made(made, as_json)
 
 
-async def _start(
+async def start_request(
     tenant: str,
     uid: str,
     strategy: str,
@@ -99,7 +99,7 @@ async def _start(
     }
 
 
-def _emit_made(made: dict[str, str], as_json: bool) -> None:
+def emit_made(made: dict[str, str], as_json: bool) -> None:
     if as_json:
         emit_json(made)
     else:
@@ -289,7 +289,7 @@ def unfreeze(
 ) -> None:
     """Request an unfreeze: a governed request that needs a risk approver."""
 
-    made = run(_start(tenant, uid, strategy, None, by, reason, Decision.UNFREEZE))
+    made = run(start_request(tenant, uid, strategy, None, by, reason, Decision.UNFREEZE))
     if as_json:
         emit_json(made)
     else:

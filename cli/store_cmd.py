@@ -42,5 +42,7 @@ def migrate_cmd(
         typer.echo(
             f"{tenant}: {report.records} records of {report.strategies} strategies, "
             f"{report.audit_events} audit events, {report.policy_versions} policy versions, "
-            f"{report.approvers} approvers, {report.requests} requests; every hash verified"
+            f"{report.approvers} approvers, {report.requests} requests, "
+            f"{report.evaluation_reports} evaluation reports; every hash verified "
+            "(API tokens are not copied: issue them anew on the target)"
         )

@@ -138,6 +138,9 @@ def validate_request(
             "approved unfreeze",
             field="freeze",
         )
+    if is_live_renewal(request, strategy.lifecycle_stage):
+        # Renewing a lapsing LIVE enablement takes the same governance as granting it.
+        return policy.approvals_for(Transition.PAPER_TO_LIVE)
     try:
         transition = promotion_transition(strategy.lifecycle_stage, request.to_stage)
     except ValueError as exc:
@@ -145,8 +148,22 @@ def validate_request(
     return policy.approvals_for(transition)
 
 
+def is_live_renewal(request: PromotionInput, from_stage: LifecycleStage | None) -> bool:
+    """A LIVE strategy's request for LIVE: a renewal of its time-bounded enablement.
+
+    It keeps the stage, needs the PAPER -> LIVE approvals and confirmation tokens, and measures
+    no stability window (the strategy is already live; risk events demote it on breaches).
+    """
+    return (
+        request.decision == Decision.PROMOTE
+        and request.to_stage == LifecycleStage.LIVE
+        and from_stage == LifecycleStage.LIVE
+    )
+
+
 def transition_of(request: PromotionInput, from_stage: LifecycleStage) -> Transition | None:
-    if request.decision != Decision.PROMOTE:
+    """The promotion a request measures evidence for; None for unfreezes and LIVE renewals."""
+    if request.decision != Decision.PROMOTE or is_live_renewal(request, from_stage):
         return None
     return promotion_transition(from_stage, request.to_stage)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from governance.promotion import PromotionInput, ReportSummary, approved_by
+from governance.promotion import PromotionInput, ReportSummary, approved_by, is_live_renewal
 from governance.records import (
     Approval,
     EvidenceRef,
@@ -61,7 +61,7 @@ def promotion_change(
         expected_from_stage=from_stage,
         expected_last_record_id=expected_last_record_id,
         to_stage=request.to_stage,
-        reason_code="unfreeze_approved" if unfreeze else "promotion_ready",
+        reason_code=_reason_code(request, from_stage),
         policy_version=policy_version,
         requested_by=request.requested_by,
         requested_at=request.requested_at,
@@ -110,3 +110,11 @@ def request_doc(
         record_id=record_id,
         updated_at=now,
     )
+
+
+def _reason_code(request: PromotionInput, from_stage: LifecycleStage) -> str:
+    if request.decision == Decision.UNFREEZE:
+        return "unfreeze_approved"
+    if is_live_renewal(request, from_stage):
+        return "live_enablement_renewed"
+    return "promotion_ready"

@@ -90,8 +90,16 @@ def check_precondition(change: StageChange, doc: StrategyDoc | None) -> Strategy
 def _check_direction(change: StageChange, doc: StrategyDoc) -> None:
     up = rank(change.to_stage) - rank(doc.lifecycle_stage)
     if change.decision == Decision.PROMOTE:
-        if up != 1:
-            raise PreconditionFailed("a promotion moves exactly one stage up", field="to_stage")
+        renewal = (
+            up == 0
+            and change.to_stage == LifecycleStage.LIVE
+            and change.live_enabled_until is not None
+        )
+        if up != 1 and not renewal:
+            raise PreconditionFailed(
+                "a promotion moves exactly one stage up (or renews a LIVE enablement)",
+                field="to_stage",
+            )
         if doc.freeze:
             raise PreconditionFailed(
                 f"strategy is frozen ({doc.freeze_reason}): promotions are blocked", field="freeze"

@@ -1,5 +1,9 @@
 """Copy a tenant's governance history from one store to another, then prove it arrived intact.
 
+API tokens are not copied: they are credentials of one deployment, and are issued anew on the
+target (`stratgate tokens issue`). Evaluation reports that records or approvals cite are copied,
+so every decision can still be recomputed and shown.
+
 Records are not copied as documents: each strategy's chain is replayed through the target's own
 `commit_stage_change` with every field of the original, so the target rebuilds byte-identical
 records (same hashes, same chain slots) under its own invariants. Each record hash is then
@@ -27,6 +31,7 @@ class MigrationReport(BaseModel):
     records: int = 0
     audit_events: int = 0
     requests: int = 0
+    evaluation_reports: int = 0
     verified: bool = False
 
 
@@ -94,8 +99,10 @@ async def migrate(
     for user, roles in (await source.list_approvers(tenant_id)).items():
         await target.put_approver(tenant_id, user, roles)
         report.approvers += 1
+    cited: set[str] = set()
     for request in await source.list_requests(tenant_id):
         await target.put_request(request)
+        cited |= {a.metrics_hash for a in request.approvals if a.metrics_hash}
         report.requests += 1
     events = await source.list_audit_events(tenant_id)
     by_record = {
@@ -106,6 +113,9 @@ async def migrate(
     chains: dict[tuple[str, str], list[PromotionRecord]] = defaultdict(list)
     for record in await source.list_records(tenant_id):
         chains[(record.uid, record.strategy_id)].append(record)
+        if record.metrics_snapshot and record.metrics_snapshot.metrics_hash:
+            cited.add(record.metrics_snapshot.metrics_hash)
+    report.evaluation_reports = await _copy_reports(source, target, tenant_id, cited)
     for doc in await source.list_strategies(tenant_id):
         chain = chains.get((doc.uid, doc.strategy_id), [])
         state = await target.register_strategy(_initial(doc, chain[0] if chain else None))
@@ -134,3 +144,20 @@ async def migrate(
             )
     report.verified = True
     return report
+
+
+async def _copy_reports(
+    source: GovernanceStore, target: GovernanceStore, tenant_id: str, cited: set[str]
+) -> int:
+    copied = 0
+    for metrics_hash in sorted(cited):
+        body = await source.get_evaluation_report(tenant_id, metrics_hash)
+        if body is None:
+            continue  # cited but never stored at the source (e.g. an auto-approval's hash)
+        await target.put_evaluation_report(tenant_id, body)
+        if await target.get_evaluation_report(tenant_id, metrics_hash) != body:
+            raise MigrationFailed(
+                f"evaluation report {metrics_hash} changed in transit", field=metrics_hash
+            )
+        copied += 1
+    return copied

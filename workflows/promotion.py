@@ -106,8 +106,8 @@ class PromotionWorkflow(PromotionSteps):
         workflow.upsert_search_attributes([sa.FROM_STAGE.value_set(self.from_stage.value)])
         await self._audit("strategy.promotion_requested", {"reason": self.request.reason})
         first = Phase.WAITING_FOR_WINDOW
-        if self.request.decision == Decision.UNFREEZE:
-            first = Phase.AWAITING_APPROVALS
+        if transition_of(self.request, self.from_stage) is None:
+            first = Phase.AWAITING_APPROVALS  # an unfreeze or a LIVE renewal measures no window
         self._set_phase(first)
         await self._save_request()
 
@@ -169,7 +169,8 @@ class PromotionWorkflow(PromotionSteps):
             return self._set_phase(
                 Phase.PREEMPTED, "strategy changed since the request began; nothing was written"
             )
-        if self.request.decision == Decision.PROMOTE and not await self._still_eligible():
+        measured = transition_of(self.request, self.from_stage) is not None
+        if measured and not await self._still_eligible():
             return
         if self._needs_live_token() and not self._valid_live_token():
             return

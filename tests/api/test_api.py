@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 from governance.identity import TokenKind
+from governance.promotion import Phase
 from governance.stages import LifecycleStage as S
 from tests.api.conftest import Api, expired
 
@@ -80,7 +82,7 @@ async def test_a_person_approves_only_as_themselves(api: Api) -> None:
     )
     assert r.status_code == 201, r.text
     one = base + "/strategies/quant/momo/promotion"
-    await api.stack.wait_phase("momo", "AWAITING_APPROVALS")
+    await api.stack.wait_phase("momo", Phase.AWAITING_APPROVALS)
     r = await api.http.post(
         one + "/approve", json={"role": "risk_approver", "approver": "bob"}, headers=carol
     )
@@ -142,7 +144,7 @@ async def test_refusals_write_nothing(api: Api) -> None:
 
 async def test_gate_answers_for_the_runtime(api: Api) -> None:
     svc = await api.token("runtime", kind=TokenKind.SERVICE)
-    params = {
+    params: dict[str, Any] = {
         "tenant": api.stack.tenant,
         "uid": "quant",
         "strategy": "momo",

@@ -27,7 +27,7 @@ IMAGE_ENV = {
 }
 
 
-def compose() -> dict:  # type: ignore[type-arg]
+def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 

@@ -15,10 +15,12 @@ from governance.approvals import (
     missing_roles,
     split_expired,
 )
-from governance.errors import ApprovalRefused
+from governance.errors import ApprovalRefused, InvalidTransition
 from governance.policy import ApprovalRequirement, default_policy
-from governance.records import Approval
+from governance.promotion import PromotionInput, is_live_renewal, transition_of, validate_request
+from governance.records import Approval, StrategyDoc
 from governance.roles import Role as R
+from governance.stages import LifecycleStage, Transition
 
 NOW = datetime(2026, 11, 25, 15, tzinfo=UTC)
 SHADOW = default_policy().approvals_for("observe_to_shadow")
@@ -196,3 +198,27 @@ def test_split_expired_partitions_by_age(ages: list[int], ttl: int) -> None:
     assert len(active) + len(expired) == len(approvals)
     assert all(NOW - a.approved_at < timedelta(seconds=ttl) for a in active)
     assert all(NOW - a.approved_at >= timedelta(seconds=ttl) for a in expired)
+
+
+def test_a_live_request_on_a_live_strategy_is_a_renewal_with_paper_to_live_governance() -> None:
+    policy = default_policy()
+    live = StrategyDoc(tenant_id="t", uid="u", strategy_id="s", lifecycle_stage=LifecycleStage.LIVE)
+    request = PromotionInput(
+        request_id="r1",
+        tenant_id="t",
+        uid="u",
+        strategy_id="s",
+        to_stage=LifecycleStage.LIVE,
+        requested_by="quant",
+        requested_at=datetime(2026, 11, 25, tzinfo=UTC),
+    )
+    assert is_live_renewal(request, LifecycleStage.LIVE)
+    assert transition_of(request, LifecycleStage.LIVE) is None  # no window to measure
+    assert validate_request(request, live, policy) == policy.approvals_for(Transition.PAPER_TO_LIVE)
+    frozen = live.model_copy(update={"freeze": True, "freeze_reason": "risk"})
+    with pytest.raises(InvalidTransition) as refused:
+        validate_request(request, frozen, policy)
+    assert refused.value.field == "freeze"
+    paper_request = request.model_copy(update={"to_stage": LifecycleStage.PAPER})
+    with pytest.raises(InvalidTransition):  # a LIVE strategy requests nothing lower
+        validate_request(paper_request, live, policy)

@@ -314,6 +314,30 @@ def test_precondition_refusals_name_the_field() -> None:
         assert refused.value.field == field
 
 
+def test_only_a_live_enablement_renewal_promotes_within_a_stage() -> None:
+    live = StrategyDoc(tenant_id="t", uid="u", strategy_id="s", lifecycle_stage=S.LIVE)
+    until = NOW + timedelta(days=1)
+    renewal = change(live, 0, S.LIVE, Decision.PROMOTE).model_copy(
+        update={"live_enabled_until": until}
+    )
+    renewed = apply_to_strategy(live, build_record(renewal, check_precondition(renewal, live)))
+    assert renewed.lifecycle_stage == S.LIVE and renewed.live_enabled_until == until
+    # Without an enablement it is no renewal, and no other stage promotes to itself.
+    paper = live.model_copy(update={"lifecycle_stage": S.PAPER})
+    for doc, c in [
+        (live, change(live, 0, S.LIVE, Decision.PROMOTE)),
+        (
+            paper,
+            change(paper, 0, S.PAPER, Decision.PROMOTE).model_copy(
+                update={"live_enabled_until": until}
+            ),
+        ),
+    ]:
+        with pytest.raises(PreconditionFailed) as refused:
+            check_precondition(c, doc)
+        assert refused.value.field == "to_stage"
+
+
 def test_a_demotion_sets_shadow_mode_fields_and_a_promotion_clears_them() -> None:
     doc = StrategyDoc(tenant_id="t", uid="u", strategy_id="s", lifecycle_stage=S.PAPER)
     demoted = apply_to_strategy(doc, build_record(change(doc, 0, S.SHADOW, Decision.DEMOTE), doc))

@@ -25,7 +25,7 @@ NOW = datetime(2026, 11, 25, 15, tzinfo=UTC)
 stages = st.sampled_from(ORDER)
 
 
-def maybe(values: st.SearchStrategy) -> st.SearchStrategy:  # type: ignore[type-arg]
+def maybe(values: st.SearchStrategy) -> st.SearchStrategy:
     return st.one_of(st.none(), values)
 
 
@@ -91,7 +91,7 @@ def gate_inputs(draw: st.DrawFn) -> GateInputs:
     }
     for rail in draw(st.sets(st.sampled_from(sorted(ANY)), max_size=4)):
         green[rail] = draw(ANY[rail])
-    return GateInputs(now=NOW, **green)  # type: ignore[arg-type]
+    return GateInputs(now=NOW, **green)
 
 
 @given(gate_inputs(), st.sampled_from([True, None]))

@@ -14,7 +14,7 @@ from store.sqlite import SqliteStore
 from tests.store_contract.helpers import change
 
 
-def race(db: Path, rounds: int, barrier: Barrier, results: Queue) -> None:  # type: ignore[type-arg]
+def race(db: Path, rounds: int, barrier: Barrier, results: Queue) -> None:
     results.put(asyncio.run(_race(db, rounds, barrier)))
 
 

@@ -166,7 +166,7 @@ async def test_evaluation_reports_read_back_exactly(store: FirestoreStore, tenan
     }
     assert await store.put_evaluation_report(tenant, report) == "abc"
     back = await store.get_evaluation_report(tenant, "abc")
-    assert back == report and isinstance(back["metrics"]["pnl"], float)  # type: ignore[index]
+    assert back == report and isinstance(back["metrics"]["pnl"], float)
 
 
 async def test_strategies_of_every_user_are_listed(store: FirestoreStore, tenant: str) -> None:

@@ -53,7 +53,7 @@ def project() -> str:
     return name
 
 
-def call(project: str, method: str, path: str, who: str | None, body: dict | None = None) -> int:  # type: ignore[type-arg]
+def call(project: str, method: str, path: str, who: str | None, body: dict | None = None) -> int:
     url = f"http://{HOST}/v1/projects/{project}/databases/(default)/documents/{path}"
     headers = {"authorization": f"Bearer {who}"} if who else {}
     return httpx.request(method, url, json=body, headers=headers).status_code

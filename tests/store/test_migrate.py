@@ -7,10 +7,11 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 from governance.chain import verify_chain
 from governance.policy import default_policy
-from governance.records import AuditEvent, StrategyDoc
+from governance.records import AuditEvent, MetricsSnapshot, StrategyDoc
 from governance.roles import Role
 from governance.stages import Decision
 from governance.stages import LifecycleStage as S
@@ -19,6 +20,7 @@ from store.sqlite import SqliteStore
 from tests.store_contract.test_contract import NOW, change
 
 STRATGATE = Path(sys.prefix, "bin", "stratgate")
+REPORT = {"metrics_hash": "hash-a", "verdict": "ELIGIBLE", "summary": {"hit_rate": 0.56}}
 
 
 async def seed(db: Path, tenant: str) -> list[str]:
@@ -33,11 +35,15 @@ async def seed(db: Path, tenant: str) -> list[str]:
     for sid in ("a", "b"):
         doc = StrategyDoc(tenant_id=tenant, uid="quant", strategy_id=sid)
         await store.register_strategy(doc)
-        steps = [
+        steps: list[tuple[S, Decision, dict[str, Any]]] = [
             (S.SHADOW, Decision.PROMOTE, {}),
             (S.SHADOW, Decision.FREEZE, {"freeze_reason": "x"}),
             (S.OBSERVE, Decision.DEMOTE, {}),
         ]
+        if sid == "a":  # the promotion cites a stored eligibility report
+            await store.put_evaluation_report(tenant, REPORT)
+            snapshot = MetricsSnapshot(metrics=REPORT["summary"], metrics_hash="hash-a")
+            steps[0] = (S.SHADOW, Decision.PROMOTE, {"metrics_snapshot": snapshot})
         for to, decision, extra in steps:
             current = await store.get_strategy(tenant, "quant", sid)
             assert current is not None
@@ -59,6 +65,8 @@ async def test_migrate_sqlite_to_firestore_verifies_every_hash(
     report = await migrate(source, target, tenant)
     assert report.verified and report.records == 6 and report.strategies == 3
     assert report.policy_versions == 2 and report.approvers == 1
+    assert report.evaluation_reports == 1
+    assert await target.get_evaluation_report(tenant, "hash-a") == REPORT
     copied = await target.list_records(tenant)
     assert sorted(r.record_hash for r in copied) == sorted(hashes)
     assert verify_chain(await target.list_records(tenant, "quant", "a")).ok

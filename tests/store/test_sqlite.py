@@ -143,7 +143,7 @@ def test_two_processes_race_one_wins_each_position(tmp_path: Path) -> None:
         # Every round: one process committed, the other was refused with PreconditionFailed.
         assert sorted(o[position] for o in outcomes) == ["refused", "won"], position
 
-    async def read() -> list:  # type: ignore[type-arg]
+    async def read() -> list:
         store = SqliteStore(db)
         try:
             return await store.list_records("t", "quant", "s1")

@@ -90,9 +90,43 @@ async def test_paper_to_live_with_confirmation_tokens(stack_factory: Stack) -> N
         strategy=doc,
         policy=fast_policy(),
     )
-    assert decide(GateInputs(now=datetime.now(UTC), **rails)).mode == GateMode.LIVE  # type: ignore[arg-type]
+    assert decide(GateInputs(now=datetime.now(UTC), **rails)).mode == GateMode.LIVE
     lapsed = doc.live_enabled_until + timedelta(seconds=1)
-    late = decide(GateInputs(now=lapsed, **rails))  # type: ignore[arg-type]
+    late = decide(GateInputs(now=lapsed, **rails))
     # Lapsed: no LIVE, and a live runtime does not place paper orders either.
     assert late.mode == GateMode.SIMULATE and not late.executing
     assert "live_enablement_lapsed" in [r.code for r in late.reasons]
+
+
+async def test_live_enablement_is_renewed_through_the_same_governance(
+    stack_factory: Stack,
+) -> None:
+    stack = stack_factory
+    # Registered as LIVE (it lived there before stratgate): no enablement until one is granted.
+    await stack.seed(fast_policy(), {"veteran": S.LIVE})
+    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {})
+    async with stack.worker(evaluator):
+        request = await stack.request("veteran", S.LIVE)
+        # No stability window to measure: straight to the approvals of PAPER -> LIVE, in order.
+        await stack.wait_phase("veteran", Phase.AWAITING_APPROVALS)
+        with pytest.raises(wf.Refused) as early:
+            await stack.approve("veteran", "dave", Role.FINAL_AUTHORIZER, token="x")
+        assert early.value.field == "role"
+        await stack.approve("veteran", "bob", Role.RISK_APPROVER)
+        await stack.approve("veteran", "carol", Role.OPS_APPROVER)
+        with pytest.raises(wf.Refused) as bare:
+            await stack.approve("veteran", "dave", Role.FINAL_AUTHORIZER)
+        assert bare.value.code == "confirmation_token_required"
+        for final in ("dave", "erin"):
+            token = await confirm(stack, final, request.request_id)
+            await stack.approve("veteran", final, Role.FINAL_AUTHORIZER, token=token)
+        outcome = await stack.outcome("veteran")
+    assert outcome.phase == Phase.COMMITTED
+    (record,) = await stack.store.list_records(stack.tenant, "quant", "veteran")
+    assert (record.decision, record.from_stage, record.to_stage) == ("promote", S.LIVE, S.LIVE)
+    assert record.reason_code == "live_enablement_renewed"
+    assert record.live_enabled_until is not None
+    doc = await stack.store.get_strategy(stack.tenant, "quant", "veteran")
+    assert doc is not None and doc.lifecycle_stage == S.LIVE
+    assert doc.live_enabled_until == record.live_enabled_until
+    assert doc.last_stage_change_record_id == record.record_id

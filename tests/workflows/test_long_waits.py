@@ -7,11 +7,13 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from governance.policy import PromotionPolicy
 from governance.promotion import Phase
 from governance.risk_events import RiskEventKind as K
 from governance.roles import Role
@@ -52,7 +54,7 @@ async def stack(
     await store.close()
 
 
-def two_person_unfreeze(**overrides: object) -> object:
+def two_person_unfreeze(**overrides: Any) -> PromotionPolicy:
     return fast_policy(
         approval_matrix={"unfreeze": {"roles": ["risk_approver", "ops_approver"]}},
         approval_ttl_seconds=3 * 86_400,
@@ -63,7 +65,7 @@ def two_person_unfreeze(**overrides: object) -> object:
 
 
 async def _frozen(stack: Stack) -> None:
-    await stack.seed(two_person_unfreeze(), {"momo": S.PAPER})  # type: ignore[arg-type]
+    await stack.seed(two_person_unfreeze(), {"momo": S.PAPER})
     await stack.risk("momo", K.CIRCUIT_BREAKER_CRITICAL)
     await stack.wait_records("momo", 1)
 

@@ -14,6 +14,7 @@ from governance.stages import LifecycleStage as S
 from tests.workflows.evidence_fixtures import seed_evidence
 from tests.workflows.harness import Stack, fast_policy, keep_history
 from workflows import client as wf
+from workflows.promotion_state import CancelInput
 
 
 async def test_observe_to_shadow_with_a_strategy_reviewer(stack_factory: Stack) -> None:
@@ -122,9 +123,7 @@ async def test_every_approval_rule_refuses_before_history(stack_factory: Stack) 
     assert await stack.store.list_records(stack.tenant, "quant", "edge") == []
 
 
-def wf_cancel(user: str) -> object:
-    from workflows.promotion_state import CancelInput
-
+def wf_cancel(user: str) -> CancelInput:
     return CancelInput(user=user, reason="changed my mind")
 
 
