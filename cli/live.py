@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cli.promote import emit_made, start_request
+from cli.promote import Json, Strategy, Tenant, Uid, emit_made, start_request
 from cli.temporal import open_client
 from cli.workflow_io import emit_json, run
 from governance.errors import GovernanceError
@@ -25,11 +25,11 @@ app = typer.Typer(help="LIVE controls.", no_args_is_help=True)
 
 @app.command("confirm")
 def confirm(
-    tenant: Annotated[str, typer.Option("--tenant")],
-    uid: Annotated[str, typer.Option("--uid")],
-    strategy: Annotated[str, typer.Option("--strategy")],
+    tenant: Tenant,
+    uid: Uid,
+    strategy: Strategy,
     as_user: Annotated[str, typer.Option("--as", help="A final authorizer.")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Json = False,
 ) -> None:
     """Issue a confirmation token to a final authorizer for the PAPER -> LIVE request in flight."""
 
@@ -72,12 +72,12 @@ def confirm(
 
 @app.command("renew")
 def renew(
-    tenant: Annotated[str, typer.Option("--tenant")],
-    uid: Annotated[str, typer.Option("--uid")],
-    strategy: Annotated[str, typer.Option("--strategy")],
+    tenant: Tenant,
+    uid: Uid,
+    strategy: Strategy,
     by: Annotated[str, typer.Option("--by", help="Who requests the renewal.")],
     reason: Annotated[str, typer.Option("--reason")] = "",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Json = False,
 ) -> None:
     """Request a renewal of a LIVE strategy's time-bounded enablement.
 

@@ -34,6 +34,18 @@ async def confirm(stack: Stack, user: str, request_id: str) -> str:
     return token
 
 
+async def sign_off_before_the_finals(stack: Stack, strategy: str) -> None:
+    """Risk, then ops; a final authorizer before them, or without a token, is refused."""
+    with pytest.raises(wf.Refused) as early:  # the 3 steps go in order
+        await stack.approve(strategy, "dave", Role.FINAL_AUTHORIZER, token="x")
+    assert early.value.field == "role"
+    await stack.approve(strategy, "bob", Role.RISK_APPROVER)
+    await stack.approve(strategy, "carol", Role.OPS_APPROVER)
+    with pytest.raises(wf.Refused) as bare:
+        await stack.approve(strategy, "dave", Role.FINAL_AUTHORIZER)
+    assert bare.value.code == "confirmation_token_required"
+
+
 async def test_paper_to_live_with_confirmation_tokens(stack_factory: Stack) -> None:
     stack = stack_factory
     await stack.seed(fast_policy(), {"edge": S.PAPER})
@@ -41,14 +53,7 @@ async def test_paper_to_live_with_confirmation_tokens(stack_factory: Stack) -> N
     async with stack.worker(evaluator):
         request = await stack.request("edge", S.LIVE)
         await stack.wait_phase("edge", Phase.AWAITING_APPROVALS)
-        with pytest.raises(wf.Refused) as early:  # the 3 steps go in order
-            await stack.approve("edge", "dave", Role.FINAL_AUTHORIZER, token="x")
-        assert early.value.field == "role"
-        await stack.approve("edge", "bob", Role.RISK_APPROVER)
-        await stack.approve("edge", "carol", Role.OPS_APPROVER)
-        with pytest.raises(wf.Refused) as bare:
-            await stack.approve("edge", "dave", Role.FINAL_AUTHORIZER)
-        assert bare.value.code == "confirmation_token_required"
+        await sign_off_before_the_finals(stack, "edge")
         erins = await confirm(stack, "erin", request.request_id)
         with pytest.raises(wf.Refused) as borrowed:  # a token is its holder's only
             await stack.approve("edge", "dave", Role.FINAL_AUTHORIZER, token=erins)
@@ -109,14 +114,7 @@ async def test_live_enablement_is_renewed_through_the_same_governance(
         request = await stack.request("veteran", S.LIVE)
         # No stability window to measure: straight to the approvals of PAPER -> LIVE, in order.
         await stack.wait_phase("veteran", Phase.AWAITING_APPROVALS)
-        with pytest.raises(wf.Refused) as early:
-            await stack.approve("veteran", "dave", Role.FINAL_AUTHORIZER, token="x")
-        assert early.value.field == "role"
-        await stack.approve("veteran", "bob", Role.RISK_APPROVER)
-        await stack.approve("veteran", "carol", Role.OPS_APPROVER)
-        with pytest.raises(wf.Refused) as bare:
-            await stack.approve("veteran", "dave", Role.FINAL_AUTHORIZER)
-        assert bare.value.code == "confirmation_token_required"
+        await sign_off_before_the_finals(stack, "veteran")
         for final in ("dave", "erin"):
             token = await confirm(stack, final, request.request_id)
             await stack.approve("veteran", final, Role.FINAL_AUTHORIZER, token=token)
