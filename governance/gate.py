@@ -90,10 +90,18 @@ def kill_switch_engaged(env: dict[str, str] | None = None, halt_file: Path | Non
 
 
 def is_paper_host(host: str | None) -> bool:
+    """A broker host with a DNS label `paper` or `paper-…` (Alpaca's `paper-api…`).
+
+    A label merely starting with the letters (`paperless-broker.com`) is not a paper host:
+    mistaking a live broker for paper would let paper orders reach real markets.
+    """
     if not host:
         return False
-    name = (urlparse(host).hostname if "//" in host else host.split("/")[0]) or ""
-    return any(label.startswith("paper") for label in name.lower().split("."))
+    name = (urlparse(host).hostname if "//" in host else host.split("/")[0].split(":")[0]) or ""
+    return any(
+        label == "paper" or label.startswith(("paper-", "paper_"))
+        for label in name.lower().split(".")
+    )
 
 
 def decide(inputs: GateInputs) -> GateDecision:
