@@ -48,9 +48,7 @@ async def test_data_integrity_demotes_to_observe_with_incident(stack_factory: St
         await stack.risk("momo", K.CLOCK_SKEW, details={"trace_id": "tr-1", "payload_hash": "ab12"})
         (record,) = await stack.wait_records("momo", 1)
         assert record.to_stage == S.OBSERVE and record.freeze_reason == "data_integrity"
-        handle = stack.client.get_workflow_handle_for(
-            DemotionWorkflow.run, f"demotion/{stack.tenant}/quant/momo"
-        )
+        handle = stack.client.get_workflow_handle(f"demotion/{stack.tenant}/quant/momo")
         status = await handle.query(DemotionWorkflow.status)
     assert status.demotions == 1
     await keep_history(
@@ -72,9 +70,7 @@ async def test_duplicate_events_change_nothing_and_warnings_count(stack_factory:
         await stack.risk("momo", K.CIRCUIT_BREAKER_WARNING, event_id="w1")
         await stack.risk("momo", K.CIRCUIT_BREAKER_WARNING, event_id="w1")  # duplicate
         await stack.risk("momo", K.CIRCUIT_BREAKER_WARNING, event_id="w2")
-        handle = stack.client.get_workflow_handle_for(
-            DemotionWorkflow.run, f"demotion/{stack.tenant}/quant/momo"
-        )
+        handle = stack.client.get_workflow_handle(f"demotion/{stack.tenant}/quant/momo")
         status = await _wait_processed(handle, 2)
         assert len(status.warnings) == 2
         assert await stack.store.list_records(stack.tenant, "quant", "momo") == []
@@ -89,9 +85,7 @@ async def test_demotion_never_raises_and_continue_as_new_keeps_state(stack_facto
     await stack.seed(fast_policy(), {"momo": S.OBSERVE})
     async with stack.worker(no_evidence_needed):
         await stack.risk("momo", K.KILL_SWITCH_ENABLED, event_id="k0", events_per_run=2)
-        handle = stack.client.get_workflow_handle_for(
-            DemotionWorkflow.run, f"demotion/{stack.tenant}/quant/momo"
-        )
+        handle = stack.client.get_workflow_handle(f"demotion/{stack.tenant}/quant/momo")
         first_run = (await handle.describe()).run_id
         for i in range(1, 5):
             await stack.risk("momo", K.KILL_SWITCH_ENABLED, event_id=f"k{i}", events_per_run=2)
