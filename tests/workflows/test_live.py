@@ -10,11 +10,11 @@ import pytest
 
 from governance.gate import GateInputs, GateMode, decide
 from governance.live import issue
-from governance.promotion import Phase
+from governance.promotion import Phase, promotion_workflow_id
 from governance.roles import Role
 from governance.stages import LifecycleStage as S
 from tests.workflows.evidence_fixtures import seed_evidence
-from tests.workflows.harness import Stack, fast_policy
+from tests.workflows.harness import Stack, fast_policy, keep_history
 from workflows import client as wf
 
 
@@ -32,6 +32,10 @@ async def confirm(stack: Stack, user: str, request_id: str) -> str:
         )
     )
     return token
+
+
+def request_workflow(stack: Stack, strategy: str) -> str:
+    return promotion_workflow_id(stack.tenant, "quant", strategy)
 
 
 async def sign_off_before_the_finals(stack: Stack, strategy: str) -> None:
@@ -74,6 +78,7 @@ async def test_paper_to_live_with_confirmation_tokens(stack_factory: Stack) -> N
         assert twice.value.field == "approved_by"
         await stack.approve("edge", "erin", Role.FINAL_AUTHORIZER, token=erins)
         outcome = await stack.outcome("edge")
+        await keep_history(stack.client, request_workflow(stack, "edge"), "promotion_paper_to_live")
     assert outcome.phase == Phase.COMMITTED
     (record,) = await stack.store.list_records(stack.tenant, "quant", "edge")
     assert [a.role for a in record.approved_by] == [
@@ -119,6 +124,9 @@ async def test_live_enablement_is_renewed_through_the_same_governance(
             token = await confirm(stack, final, request.request_id)
             await stack.approve("veteran", final, Role.FINAL_AUTHORIZER, token=token)
         outcome = await stack.outcome("veteran")
+        await keep_history(
+            stack.client, request_workflow(stack, "veteran"), "promotion_live_renewal"
+        )
     assert outcome.phase == Phase.COMMITTED
     (record,) = await stack.store.list_records(stack.tenant, "quant", "veteran")
     assert (record.decision, record.from_stage, record.to_stage) == ("promote", S.LIVE, S.LIVE)
