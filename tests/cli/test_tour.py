@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tests.cli.support import STRATGATE, UNSET, ok, sg
 
 WHERE = ("--tenant", "demo", "--uid", "quant", "--strategy", "momo-edge")
@@ -93,6 +95,15 @@ def test_the_readme_tour_on_the_embedded_stack(tmp_path: Path) -> None:
         for address in (f"127.0.0.1:{ports[0]}", f":{ports[1]}", f":{ports[2]}"):
             assert address in printed, printed
         assert "it awaits alice's approval" in printed, printed
+        # The API/UI it printed answers, and knows the demo people by their tokens.
+        api = f"http://127.0.0.1:{ports[2]}"
+        tokens = json.loads((home / "demo-tokens.json").read_text())
+        assert httpx.get(f"{api}/healthz").status_code == 200
+        assert httpx.get(f"{api}/readyz").status_code == 200
+        alice = {"Authorization": f"Bearer {tokens['alice']}"}
+        listed = httpx.get(f"{api}/v1/tenants/demo/strategies", headers=alice)
+        assert listed.status_code == 200 and "momo-edge" in listed.text, listed.text
+        assert httpx.get(f"{api}/v1/tenants/demo/strategies").status_code == 401
         # 1. the request waits for approval, with its report
         wait_until("approvals", lambda: phase(home) == "AWAITING_APPROVALS")
         status = ok(sg(home, "promote", "status", *WHERE, "--json"))
