@@ -218,14 +218,15 @@ def test_a_demotion_never_raises_a_stage(
         assert action.freeze  # nothing a risk event does lifts a freeze
 
 
-# (decision, target stage, set_freeze, read a stale chain head)
-Commit = tuple[Decision, LifecycleStage, bool | None, bool]
+# (decision, target stage, set_freeze, read a stale chain head, times the activity is retried)
+Commit = tuple[Decision, LifecycleStage, bool | None, bool, int]
 COMMITS = st.lists(
     st.tuples(
         st.sampled_from(list(Decision)),
         stages,
         st.sampled_from([None, True, False]),
         st.booleans(),
+        st.integers(0, 2),
     ),
     min_size=1,
     max_size=12,
@@ -234,7 +235,9 @@ COMMITS = st.lists(
 
 @settings(max_examples=30, deadline=None)
 @given(COMMITS)
-def test_stage_is_the_last_records_to_stage_after_any_commits(commits: list[Commit]) -> None:
+def test_stage_is_the_last_records_to_stage_after_any_commits_and_retries(
+    commits: list[Commit],
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         records = asyncio.run(_apply(Path(tmp) / "p.db", commits))
     assert verify_chain(records).ok
@@ -246,7 +249,7 @@ async def _apply(path: Path, commits: list[Commit]) -> list[PromotionRecord]:
     store = SqliteStore(path)
     try:
         await store.register_strategy(StrategyDoc(tenant_id="t", uid="u", strategy_id="s"))
-        for decision, to_stage, freeze, stale in commits:
+        for decision, to_stage, freeze, stale, retries in commits:
             before = await store.get_strategy("t", "u", "s")
             assert before is not None
             earlier = await store.list_records("t", "u", "s")
@@ -272,11 +275,18 @@ async def _apply(path: Path, commits: list[Commit]) -> list[PromotionRecord]:
                 set_freeze=freeze,
             )
             try:
-                await store.commit_stage_change(change)
+                record = await store.commit_stage_change(change)
                 landed = 1
             except GovernanceError:
-                landed = 0
+                record, landed = None, 0
                 assert await store.get_strategy("t", "u", "s") == before  # nothing written
+            settled = await store.get_strategy("t", "u", "s")
+            for _ in range(retries):  # Temporal retrying the activity: never a second write
+                try:
+                    assert await store.commit_stage_change(change) == record
+                except GovernanceError:
+                    assert record is None  # refused the first time, refused again
+                assert await store.get_strategy("t", "u", "s") == settled
             records = await store.list_records("t", "u", "s")
             events = await store.list_audit_events("t", "u", "s")
             assert len(records) == len(events) == written + landed
