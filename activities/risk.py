@@ -52,13 +52,16 @@ class RiskActivities:
     @activity.defn(name="apply_risk_event")
     async def apply_risk_event(self, inp: ApplyRiskEvent) -> RiskOutcome:
         """One activity on the latency path: a retry finds its own record and writes nothing."""
-        landed = await self.store.get_record(inp.tenant_id, inp.record_id)
+        # The three reads are independent: one wait, not three, on the latency path.
+        landed, strategy, policy = await asyncio.gather(
+            self.store.get_record(inp.tenant_id, inp.record_id),
+            self.store.get_strategy(inp.tenant_id, inp.uid, inp.strategy_id),
+            self.store.get_policy(inp.tenant_id),
+        )
         if landed is not None:
             return RiskOutcome(action=None, record=landed)
-        strategy = await self.store.get_strategy(inp.tenant_id, inp.uid, inp.strategy_id)
         if strategy is None:
             return RiskOutcome(action=None, error="strategy is not registered")
-        policy = await self.store.get_policy(inp.tenant_id)
         try:
             policy = effective_policy(policy, strategy.stage_overrides) if policy else None
         except GovernanceError:

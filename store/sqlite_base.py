@@ -40,7 +40,9 @@ class SqliteBase:
         # REPLACE deletes the old row; only with recursive triggers does that fire the
         # append-only DELETE triggers, so INSERT OR REPLACE cannot rewrite history either.
         self._conn.execute("PRAGMA recursive_triggers = ON")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
+        # FULL: a commit reported to Temporal is on disk even if the host loses power next
+        # (NORMAL in WAL mode may roll back the last transactions). Governance writes are few.
+        self._conn.execute("PRAGMA synchronous = FULL")
         self._conn.executescript(SCHEMA + append_only_triggers())
 
     # -- plumbing -------------------------------------------------------------------------
