@@ -87,9 +87,7 @@ def _ranks(values: F, ws: _Workspace, slot: int) -> F:
     return ranks
 
 
-def _order_collisions(
-    values: F, index: Ints, same: NDArray[np.bool_], at: Ints, differ: NDArray[np.bool_]
-) -> None:
+def _order_collisions(values: F, index: Ints, same: B, at: Ints, differ: B) -> None:
     """Sort exactly, in place, the runs of equal truncated keys that hold unequal values."""
     run_of_at = np.cumsum(np.concatenate(([True], np.diff(at) != 1)))
     chosen = at[np.isin(run_of_at, run_of_at[differ])]
@@ -98,12 +96,8 @@ def _order_collisions(
     index[pos] = index[pos][np.lexsort((values[index[pos]], run))]
 
 
-def spearman(x: F, y: F) -> float | None:
-    """Spearman's rho of two equal-length finite samples; None where it is undefined."""
-    return _spearman(x, y, _Workspace(len(x)))
-
-
 def _spearman(x: F, y: F, ws: _Workspace) -> float | None:
+    """Spearman's rho of two equal-length finite samples; None where it is undefined."""
     n = len(x)
     if n < 2:
         return None
