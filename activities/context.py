@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from temporalio import activity
 
 from activities.contracts import ApproverRef, StrategyContext, StrategyRef
+from activities.reconcile import reconcile_breaker
 from governance.errors import GovernanceError
 from governance.policy import effective_policy
 from governance.roles import Role
@@ -18,6 +21,8 @@ class ContextActivities:
     @activity.defn(name="load_context")
     async def load_context(self, ref: StrategyRef) -> StrategyContext:
         strategy = await self.store.get_strategy(ref.tenant_id, ref.uid, ref.strategy_id)
+        # A platform breaker's direct write is recorded as a demotion before anything is decided.
+        strategy, breaker = await reconcile_breaker(self.store, strategy, datetime.now(UTC))
         tenant_policy = await self.store.get_policy(ref.tenant_id)
         policy, error = None, None
         if tenant_policy is not None:
@@ -33,6 +38,7 @@ class ContextActivities:
             policy=policy,
             policy_error=error,
             approvers=await self.store.list_approvers(ref.tenant_id),
+            breaker_record_id=breaker.record_id if breaker else None,
         )
 
     @activity.defn(name="approver_roles")

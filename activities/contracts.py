@@ -28,6 +28,8 @@ class StrategyContext(BaseModel):
     policy: PromotionPolicy | None
     policy_error: str | None = None
     approvers: dict[str, list[Role]] = Field(default_factory=dict)
+    # Set when this read found a platform breaker's write and recorded its demotion.
+    breaker_record_id: str | None = None
 
 
 class EvaluateInput(BaseModel):

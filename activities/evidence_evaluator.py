@@ -1,13 +1,14 @@
-"""The production eligibility evaluator: evidence files -> governance.eligibility report."""
+"""The production eligibility evaluator: evidence files + the stored risk history -> report."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from activities.contracts import EvaluateInput
 from evidence.files import FileEvidenceSource
 from governance.eligibility import build_report
+from governance.report import EligibilityReport
+from governance.risk_events import StoredRiskEvent, risk_history
 from governance.stages import ORDER
 
 
@@ -15,8 +16,10 @@ class EvidenceEvaluator:
     def __init__(self, root: Path):
         self.source = FileEvidenceSource(root)
 
-    def __call__(self, inp: EvaluateInput) -> dict[str, Any]:
+    def __call__(self, inp: EvaluateInput, risk: list[StoredRiskEvent]) -> EligibilityReport:
         bundle = self.source.load(inp.tenant_id, inp.uid, inp.strategy_id)
+        if risk:
+            bundle = bundle.with_risk(*risk_history(risk))
         from_stage = ORDER[ORDER.index(inp.target_stage) - 1]
         return build_report(
             bundle=bundle,

@@ -1,4 +1,9 @@
-"""Applying one risk event: decide, preempt the promotion in flight, commit the demotion."""
+"""Applying one risk event: record it, decide, preempt what it forbids, commit the demotion.
+
+The whole effect is idempotent by the event's id: the event's own audit entry (with the action
+taken) is written in the same transaction as the demotion it caused, or alone when it caused
+none, so a retried activity finds that entry and returns the same outcome without deciding again.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,32 @@ from datetime import datetime
 
 from pydantic import BaseModel
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from activities.errors import refusal
+from activities.reconcile import reconcile_breaker
 from governance.audit_log import log_stage_change
-from governance.demotion import demotion_change
+from governance.demotion import applied_action, demotion_change, risk_audit_event, risk_audit_id
 from governance.errors import GovernanceError, PreconditionFailed
-from governance.policy import effective_policy
+from governance.policy import PromotionPolicy, effective_policy
 from governance.promotion import promotion_workflow_id
-from governance.records import PromotionRecord, RuntimeFingerprint
-from governance.risk_events import DemotionAction, Posture, RiskEvent, action_for
+from governance.records import AuditEvent, RequestStatus, RuntimeFingerprint, StrategyDoc
+from governance.risk_events import (
+    DemotionAction,
+    Posture,
+    RiskEvent,
+    StoredRiskEvent,
+    action_for,
+    forbids,
+)
 from governance.stage_change import EVENT_TYPE
+from governance.stages import LifecycleStage
 from store.port import GovernanceStore
+
+# How long a preempted promotion may take to end before the activity tries again.
+PREEMPTION_WAIT_SECONDS = 10.0
 
 
 class ApplyRiskEvent(BaseModel):
@@ -36,8 +53,7 @@ class ApplyRiskEvent(BaseModel):
 
 class RiskOutcome(BaseModel):
     action: DemotionAction | None
-    record: PromotionRecord | None = None
-    preempted_promotion: bool = False
+    record_id: str | None = None
     error: str | None = None
 
 
@@ -51,27 +67,53 @@ class RiskActivities:
 
     @activity.defn(name="apply_risk_event")
     async def apply_risk_event(self, inp: ApplyRiskEvent) -> RiskOutcome:
-        """One activity on the latency path: a retry finds its own record and writes nothing."""
-        # The three reads are independent: one wait, not three, on the latency path.
-        landed, strategy, policy = await asyncio.gather(
-            self.store.get_record(inp.tenant_id, inp.record_id),
+        marker = risk_audit_id(inp.tenant_id, inp.uid, inp.strategy_id, inp.event.event_id)
+        done = await self.store.get_audit_event(inp.tenant_id, marker)
+        if done is not None and (applied := applied_action(done)) is not None:
+            return RiskOutcome(action=applied[0], record_id=applied[1])  # a retry: same answer
+        while True:
+            strategy, policy = await self._read(inp)
+            if strategy is None:
+                return RiskOutcome(action=None, error="strategy is not registered")
+            await self.store.record_risk_event(
+                StoredRiskEvent.of(inp.tenant_id, inp.uid, inp.strategy_id, inp.event, inp.now)
+            )
+            posture = Posture(
+                lifecycle_stage=strategy.lifecycle_stage,
+                freeze=strategy.freeze,
+                warnings=inp.warnings,
+            )
+            action = action_for(inp.event, policy, posture)
+            if action.decision is not None:
+                return await self._demote(inp, strategy, policy, action, marker)
+            if await self._preempted_forbidden(inp, action):
+                continue  # the promotion may have landed before it ended: decide afresh
+            await self.store.append_audit_event(self._audit(inp, action, marker, None))
+            return RiskOutcome(action=action)
+
+    async def _read(self, inp: ApplyRiskEvent) -> tuple[StrategyDoc | None, PromotionPolicy | None]:
+        # Independent reads: one wait, not two, on the latency path.
+        strategy, policy = await asyncio.gather(
             self.store.get_strategy(inp.tenant_id, inp.uid, inp.strategy_id),
             self.store.get_policy(inp.tenant_id),
         )
-        if landed is not None:
-            return RiskOutcome(action=None, record=landed)
+        strategy, _ = await reconcile_breaker(self.store, strategy, inp.now)
         if strategy is None:
-            return RiskOutcome(action=None, error="strategy is not registered")
+            return None, None
         try:
             policy = effective_policy(policy, strategy.stage_overrides) if policy else None
         except GovernanceError:
             policy = None  # an unusable override fails closed like a missing policy
-        posture = Posture(
-            lifecycle_stage=strategy.lifecycle_stage, freeze=strategy.freeze, warnings=inp.warnings
-        )
-        action = action_for(inp.event, policy, posture)
-        if action.decision is None:
-            return RiskOutcome(action=action)
+        return strategy, policy
+
+    async def _demote(
+        self,
+        inp: ApplyRiskEvent,
+        strategy: StrategyDoc,
+        policy: PromotionPolicy | None,
+        action: DemotionAction,
+        marker: str,
+    ) -> RiskOutcome:
         # The preemption goes out first and runs beside the commit: the chain slot, not the
         # order of these two calls, is what stops a promotion from landing after a demotion.
         preempting = asyncio.create_task(self._cancel_promotion(inp))
@@ -84,6 +126,7 @@ class RiskActivities:
             audit_event_id=inp.audit_event_id,
             now=inp.now,
             fingerprint=self.fingerprint,
+            companion_event=self._audit(inp, action, marker, inp.record_id),
         )
         try:
             record = await self.store.commit_stage_change(change)
@@ -96,8 +139,57 @@ class RiskActivities:
         except GovernanceError as exc:
             await preempting
             raise refusal(exc) from None
+        await preempting
         log_stage_change(record, EVENT_TYPE[record.decision], inp.event.event_id)
-        return RiskOutcome(action=action, record=record, preempted_promotion=await preempting)
+        return RiskOutcome(action=action, record_id=record.record_id)
+
+    def _audit(
+        self, inp: ApplyRiskEvent, action: DemotionAction, marker: str, record_id: str | None
+    ) -> AuditEvent:
+        return risk_audit_event(
+            event=inp.event,
+            action=action,
+            tenant_id=inp.tenant_id,
+            uid=inp.uid,
+            strategy_id=inp.strategy_id,
+            audit_event_id=marker,
+            record_id=record_id,
+            now=inp.now,
+        )
+
+    async def _preempted_forbidden(self, inp: ApplyRiskEvent, action: DemotionAction) -> bool:
+        """Cancel a request in flight that this event forbids, and wait until it has ended.
+
+        An event that lowers nothing (a kill-switch at SHADOW) still forbids SHADOW -> PAPER.
+        True when one was preempted (the caller decides again on the state it left).
+        """
+        if action.ceiling == LifecycleStage.LIVE and not action.freezes:
+            return False  # nothing is forbidden (a warning within its budget)
+        handle = self.client.get_workflow_handle(
+            promotion_workflow_id(inp.tenant_id, inp.uid, inp.strategy_id)
+        )
+        try:
+            description = await handle.describe()
+        except RPCError:
+            return False  # none was ever started
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            return False
+        pending = [
+            r
+            for r in await self.store.list_requests(inp.tenant_id, inp.uid, inp.strategy_id)
+            if r.status == RequestStatus.PENDING
+        ]
+        # A request still validating has no document yet: preempt it (it can be made again).
+        if pending and not forbids(action, pending[-1].to_stage):
+            return False
+        await self._cancel_promotion(inp)
+        try:
+            await asyncio.wait_for(handle.result(), PREEMPTION_WAIT_SECONDS)
+        except TimeoutError:
+            raise ApplicationError("the preempted request has not ended yet: retrying") from None
+        except (WorkflowFailureError, RPCError):
+            pass  # it ended, however it ended: that is all this waits for
+        return True
 
     async def _cancel_promotion(self, inp: ApplyRiskEvent) -> bool:
         handle = self.client.get_workflow_handle(

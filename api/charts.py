@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
-from typing import Any
+
+from governance.report import EligibilityReport
 
 TITLES = {
     "equity": "Equity curve (cumulative value)",
     "drawdown": "Drawdown",
     "daily_ic": "Daily information coefficient",
+    "hit_rate": "Daily hit rate",
 }
 
 
@@ -41,9 +43,12 @@ def line_chart(
     )
 
 
-def report_charts(report: dict[str, Any] | None) -> list[dict[str, str]]:
-    series = (report or {}).get("series") or {}
+def report_charts(report: EligibilityReport | None) -> list[dict[str, str]]:
+    if report is None or report.series is None:
+        return []
+    series = report.series.model_dump()
     return [
         {"title": TITLES.get(name, name), "svg": line_chart(points, TITLES.get(name, name))}
         for name, points in series.items()
+        if points
     ]

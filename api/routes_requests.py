@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from api.deps import Caller, Deps, temporal
@@ -11,6 +9,7 @@ from api.schemas import ApproveIn, CancelIn, Created, PromotionRequestIn, Reject
 from governance.errors import NotFound
 from governance.identity import require_person, require_tenant
 from governance.promotion import promotion_workflow_id
+from governance.report import EligibilityReport
 from governance.stages import Decision
 from workflows import client as wf
 from workflows.promotion_state import ApproveInput, CancelInput, PromotionStatus, RejectInput
@@ -75,8 +74,8 @@ async def read_request(
     return await wf.promotion_status(temporal(d), tenant, uid, strategy_id)
 
 
-@router.get("/reports/{metrics_hash}")
-async def read_report(tenant: str, metrics_hash: str, d: Deps, who: Caller) -> dict[str, Any]:
+@router.get("/reports/{metrics_hash}", response_model=EligibilityReport)
+async def read_report(tenant: str, metrics_hash: str, d: Deps, who: Caller) -> EligibilityReport:
     require_tenant(who, tenant)
     require_person(who)
     report = await d.store.get_evaluation_report(tenant, metrics_hash)

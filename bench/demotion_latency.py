@@ -34,9 +34,10 @@ from bench.floor_workflow import ARRIVED, FloorWorkflow, noop
 from governance.audit_log import configure as configure_logging
 from governance.policy import default_policy
 from governance.records import StrategyDoc
-from governance.risk_events import RiskEvent, RiskEventKind
+from governance.report import EligibilityReport, Verdict, WindowProgress
+from governance.risk_events import RiskEvent, RiskEventKind, StoredRiskEvent
 from governance.roles import Role
-from governance.stages import LifecycleStage
+from governance.stages import LifecycleStage, Transition
 from store.sqlite import SqliteStore
 from worker import WORKFLOWS, activities_for
 from workflows import client as wf
@@ -46,16 +47,17 @@ TENANT = "bench"
 PAUSE = 0.25  # seconds of quiet before each sample
 
 
-def waiting_report(inp: EvaluateInput) -> dict[str, object]:
+def waiting_report(inp: EvaluateInput, risk: list[StoredRiskEvent]) -> EligibilityReport:
     """The stability window is not complete: keeps every promotion waiting (the load)."""
-    return {
-        "verdict": "WAITING",
-        "target_stage": inp.target_stage.value,
-        "metrics_hash": "0" * 64,
-        "criteria": [],
-        "reasons": ["bench: window not complete"],
-        "window": {},
-    }
+    return EligibilityReport(
+        verdict=Verdict.WAITING,
+        target_stage=inp.target_stage,
+        transition=Transition.SHADOW_TO_PAPER,
+        policy_version=inp.policy.policy_version,
+        window=WindowProgress(start=inp.now, end=inp.now, sessions=0, sessions_required=10),
+        criteria=[],
+        reasons=["bench: window not complete"],
+    ).hashed()
 
 
 def pct(values: list[float], q: float) -> float:

@@ -14,7 +14,6 @@ import argparse
 import resource
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +22,7 @@ import scipy.stats as st
 from governance.eligibility import build_report
 from governance.evidence_columns import EvidenceBundle, SignalEvaluations
 from governance.policy import default_policy
+from governance.report import EligibilityReport
 from governance.stages import LifecycleStage
 
 SESSIONS = 20
@@ -49,8 +49,9 @@ def synthetic(rows: int, seed: int = 3) -> SignalEvaluations:
         valid=rng.random(n) > 0.01,
         error=rng.random(n) < 1e-4,
         fwd_return=0.05 * score + rng.normal(size=n),
-        missing_fields=np.zeros(n, dtype=bool),
-        schema_error=np.zeros(n, dtype=bool),
+        missing_fields=np.zeros(n, dtype=np.int8),
+        schema_error=np.zeros(n, dtype=np.int8),
+        marketdata_stale=np.zeros(n, dtype=np.int8),
     )
 
 
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     policy = default_policy()
     now = START + timedelta(days=40)
 
-    def full_report() -> dict[str, Any]:
+    def full_report() -> EligibilityReport:
         return build_report(
             bundle=bundle,
             policy=policy,
@@ -85,9 +86,9 @@ def main(argv: list[str] | None = None) -> None:
     report_s = min(_timed(full_report) for _ in range(args.repeat))
     ref_s = min(_timed(lambda: reference_ic(signals)) for _ in range(max(1, args.repeat - 1)))
     report = full_report()
-    ours = {c["name"]: c["value"] for c in report["criteria"]}
+    ours = {c.name: c.value for c in report.criteria}
     reference = reference_ic(signals)
-    assert abs(float(ours["ic_mean"]) - float(reference.mean())) < 1e-9, (
+    assert abs(float(ours["ic_mean"] or "nan") - float(reference.mean())) < 1e-9, (
         ours["ic_mean"],
         reference.mean(),
     )

@@ -5,19 +5,21 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from activities.contracts import EvaluateInput
+from activities.evidence_evaluator import EvidenceEvaluator
+from cli.report_view import render_report
 from cli.workflow_io import emit_json, fail, run
 from evidence.files import FileEvidenceSource
 from evidence.schemas import KINDS
 from evidence.synthetic import Spec, generate
-from governance.eligibility import build_report
 from governance.errors import GovernanceError
 from governance.policy import effective_policy
+from governance.report import EligibilityReport
 from governance.stages import ORDER, LifecycleStage
 from settings import Settings
 from store.factory import open_store
@@ -91,45 +93,31 @@ def report(
 ) -> None:
     """The eligibility report for promoting the strategy to a stage, as approvers see it."""
 
-    async def go() -> dict[str, Any]:
+    async def go() -> EligibilityReport:
         store = open_store(Settings.from_env())
         try:
             doc = await store.get_strategy(tenant, uid, strategy)
             policy = await store.get_policy(tenant)
+            risk = await store.list_risk_events(tenant, uid, strategy)
         finally:
             await store.close()
         if doc is None:
             fail(f"strategy: {uid}/{strategy} is not registered in {tenant}")
         if ORDER.index(to) == 0:
             fail("to: OBSERVE is the first stage")
-        return build_report(
-            bundle=source().load(tenant, uid, strategy),
-            policy=effective_policy(policy, doc.stage_overrides),
-            from_stage=ORDER[ORDER.index(to) - 1],
+        inp = EvaluateInput(
+            tenant_id=tenant,
+            uid=uid,
+            strategy_id=strategy,
             target_stage=to,
             stage_entered_at=doc.last_stage_change_at,
+            policy=effective_policy(policy, doc.stage_overrides),
             now=datetime.now(UTC),
         )
+        return EvidenceEvaluator(Settings.from_env().evidence_dir)(inp, risk)
 
     result = run(go())
     if as_json:
-        emit_json(result)
+        emit_json(result.model_dump(mode="json"))
         return
-    w = result["window"]
-    verdict, transition = result["verdict"], result["transition"]
-    console.print(f"[bold]{verdict}[/] for {transition}  (policy {result['policy_version']})")
-    progress = ", ".join(
-        f"{name} {w[name]}/{w[name + '_required']}"
-        for name in ("sessions", "evaluations", "fills", "orders")
-    )
-    console.print(f"window {w['start'][:10]} .. {w['end'][:10]}: {progress}")
-    table = Table("criterion", "threshold", "measured", "")
-    for c in result["criteria"]:
-        value = "—" if c["value"] is None else f"{c['value']:.4g}"
-        table.add_row(
-            c["name"], f"{c['comparison']} {c['threshold']:g}", value, "✔" if c["passed"] else "✘"
-        )
-    console.print(table)
-    for reason in result["reasons"]:
-        console.print(f"  {reason}")
-    console.print(f"metrics_hash {result['metrics_hash']}")
+    render_report(console, result)

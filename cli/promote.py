@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import api_client
+from cli.report_view import render_report
 from cli.temporal import open_client
 from cli.workflow_io import emit_json, fail, run
 from governance.promotion import promotion_workflow_id
@@ -134,11 +135,7 @@ def render_status(s: PromotionStatus) -> None:
     if s.status_reason:
         console.print(f"  {s.status_reason}")
     if s.report:
-        console.print(f"  report {s.report.verdict}  metrics_hash {s.report.metrics_hash}")
-        table = Table("criterion", "threshold", "value", "pass")
-        for c in s.report.criteria:
-            table.add_row(c.name, str(c.threshold), str(c.value), "✔" if c.passed else "✘")
-        console.print(table)
+        render_report(console, s.report)
     for a in s.approvals:
         console.print(f"  approved: {a.role} by {a.approved_by} at {a.approved_at:%Y-%m-%d %H:%M}Z")
     if s.missing_roles:

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from evidence.schemas import KINDS
 from evidence.validate import validate
 from governance.evidence_columns import (
+    UNREPORTED,
     EvidenceBundle,
     PaperOrders,
     RiskEvents,
@@ -68,7 +69,13 @@ class FileEvidenceSource:
         columns: dict[str, np.ndarray[Any, Any]],
         digest: str | None = None,
     ) -> EvidenceRef:
-        table = pa.table({name: pa.array(values) for name, values in columns.items()})
+        flags = {c.name for c in KINDS[kind] if c.type == "flag"}
+        table = pa.table(
+            {
+                name: _flag_array(values) if name in flags else pa.array(values)
+                for name, values in columns.items()
+            }
+        )
         folder = self.folder(tenant_id, uid, strategy_id, kind)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / ".incoming.parquet"
@@ -84,7 +91,10 @@ class FileEvidenceSource:
             files = sorted(self.folder(tenant_id, uid, strategy_id, kind).glob("[0-9a-f]*.parquet"))
             if not files:
                 continue
-            table = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default")
+            table = pa.concat_tables(
+                [_flags_as_int8(pq.read_table(f), kind) for f in files],
+                promote_options="default",
+            )
             data = {
                 c.name: table.column(c.name).to_numpy(zero_copy_only=False) for c in KINDS[kind]
             }
@@ -93,6 +103,26 @@ class FileEvidenceSource:
             parts[name] = TYPES[kind](**typed)
             refs += [EvidenceRef(kind=kind, id=f.stem[:16], sha256=f.stem) for f in files]
         return EvidenceBundle(**parts, refs=refs)
+
+
+def _flag_array(values: np.ndarray[Any, Any]) -> pa.Array:
+    """A tri-state flag (1, 0, -1 = not reported) as a nullable Parquet boolean."""
+    flags = np.asarray(values).astype(np.int8)
+    return pa.array(flags > 0, mask=flags < 0, type=pa.bool_())
+
+
+def _flags_as_int8(table: pa.Table, kind: str) -> pa.Table:
+    """Flag columns as tri-state int8; a file without one reports nothing about it."""
+    for column in KINDS[kind]:
+        if column.type != "flag":
+            continue
+        if column.name in table.column_names:
+            values = table.column(column.name).cast(pa.int8()).fill_null(UNREPORTED)
+            table = table.set_column(table.column_names.index(column.name), column.name, values)
+        else:
+            absent = pa.array(np.full(len(table), UNREPORTED, dtype=np.int8))
+            table = table.append_column(column.name, absent)
+    return table
 
 
 def _typed(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ColumnType = Literal["timestamp", "string", "float", "bool"]
+# A "flag" is an optional boolean the platform may or may not report: absent (or empty) is
+# "not reported", which makes the criteria that read it not measurable rather than passed.
+ColumnType = Literal["timestamp", "string", "float", "bool", "flag"]
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,9 @@ KINDS: dict[str, tuple[Column, ...]] = {
         Column("valid", "bool"),
         Column("error", "bool"),
         Column("fwd_return", "float", nullable=True),  # realised return at the policy's horizon
-        Column("missing_fields", "bool", required=False, default=False),
-        Column("schema_error", "bool", required=False, default=False),
+        Column("missing_fields", "flag", required=False, nullable=True),
+        Column("schema_error", "flag", required=False, nullable=True),
+        Column("marketdata_stale", "flag", required=False, nullable=True),
     ),
     "shadow_fills": (
         Column("ts", "timestamp"),
@@ -45,7 +48,7 @@ KINDS: dict[str, tuple[Column, ...]] = {
         Column("notional", "float"),
         Column("pnl", "float"),
         Column("equity", "float", low=0.0),
-        Column("risk_denied", "bool", required=False, default=False),
+        Column("risk_denied", "flag", required=False, nullable=True),
     ),
     "paper_orders": (
         Column("ts", "timestamp"),

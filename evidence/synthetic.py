@@ -73,6 +73,7 @@ def signal_evaluations(spec: Spec, rng: np.random.Generator, days: pd.DatetimeIn
         "fwd_return": np.round(fwd * 0.01, 8),
         "missing_fields": rng.random(n) < spec.error_rate,
         "schema_error": rng.random(n) < spec.error_rate / 2,
+        "marketdata_stale": rng.random(n) < spec.error_rate,
     }
 
 

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from evidence.errors import EvidenceSchemaError
 from evidence.schemas import KINDS, Column
+from governance.evidence_columns import UNREPORTED
 
 TRUE = {"true", "1", "yes", "t", "y"}
 FALSE = {"false", "0", "no", "f", "n", ""}
@@ -40,7 +41,10 @@ def validate(kind: str, path: Path) -> dict[str, np.ndarray[Any, Any]]:
         if spec.name not in frame.columns:
             if spec.required:
                 raise EvidenceSchemaError(path, None, spec.name, "required column is missing")
-            columns[spec.name] = np.full(len(frame), spec.default)
+            if spec.type == "flag":
+                columns[spec.name] = np.full(len(frame), UNREPORTED, dtype=np.int8)
+            else:
+                columns[spec.name] = np.full(len(frame), spec.default)
             continue
         columns[spec.name] = _column(path, spec, frame[spec.name])
     return columns
@@ -78,12 +82,17 @@ def _column(path: Path, spec: Column, series: pd.Series) -> np.ndarray[Any, Any]
         if spec.high is not None:
             _bad(path, spec, finite & (parsed > spec.high), f"above {spec.high}")
         return parsed
-    if spec.type == "bool":
-        if pd.api.types.is_bool_dtype(series):
-            return series.to_numpy(dtype=bool)
-        text = series.astype(str).str.strip().str.lower()
-        _bad(path, spec, ~text.isin(TRUE | FALSE).to_numpy(), "not a boolean (true/false)")
-        return text.isin(TRUE).to_numpy()
+    if spec.type in ("bool", "flag"):
+        if pd.api.types.is_bool_dtype(series) and not nulls.any():
+            values = series.to_numpy(dtype=bool)
+        else:
+            text = series.astype(str).str.strip().str.lower()
+            known = text.isin(TRUE | FALSE).to_numpy()
+            _bad(path, spec, ~known & ~nulls, "not a boolean (true/false)")
+            values = text.isin(TRUE).to_numpy()
+        if spec.type == "bool":
+            return values
+        return np.where(nulls, UNREPORTED, values.astype(np.int8)).astype(np.int8)
     values = series.astype(str).to_numpy()
     if spec.choices:
         _bad(path, spec, ~np.isin(values, spec.choices), f"not one of {', '.join(spec.choices)}")

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from governance.records import AuditEvent, EvidenceRef, RuntimeFingerprint, StrategyDoc
 from governance.risk_events import DemotionAction, RiskEvent
 from governance.stage_change import StageChange
 from governance.stages import Decision
+
+
+def risk_audit_id(tenant_id: str, uid: str, strategy_id: str, event_id: str) -> str:
+    """The id of a risk event's own audit entry, derived so that applying the event twice finds
+    the first application instead of writing a second one (event ids are per strategy)."""
+    key = f"{tenant_id}/{uid}/{strategy_id}/{event_id}"
+    return f"risk-{uuid.uuid5(_NAMESPACE, key)}"
+
+
+_NAMESPACE = uuid.UUID("5b7f2e8a-1c4d-4e0b-8f55-2d8c9a3b6e71")
 
 
 def demotion_change(
@@ -20,6 +31,7 @@ def demotion_change(
     audit_event_id: str,
     now: datetime,
     fingerprint: RuntimeFingerprint | None = None,
+    companion_event: AuditEvent | None = None,
 ) -> StageChange:
     assert action.decision in (Decision.DEMOTE, Decision.FREEZE)
     return StageChange(
@@ -44,6 +56,7 @@ def demotion_change(
         correlation_id=event.event_id,
         severity=action.severity,
         audit_details={"risk_event_id": event.event_id, "kind": event.kind.value},
+        companion_event=companion_event,
     )
 
 
@@ -92,5 +105,16 @@ def risk_audit_event(
             "explanation": action.explanation,
             "promotion_record_id": record_id,
             "evidence": [r.model_dump() for r in incident_refs(event)],
+            # The whole decision, so a retried application returns it instead of deciding again.
+            "outcome": action.model_dump(mode="json"),
         },
     )
+
+
+def applied_action(audit: AuditEvent) -> tuple[DemotionAction, str | None] | None:
+    """The action a stored risk audit entry records, and its record id (None: not one of ours)."""
+    outcome = audit.details.get("outcome")
+    if not isinstance(outcome, dict):
+        return None
+    record_id = audit.details.get("promotion_record_id")
+    return DemotionAction.model_validate(outcome), record_id if isinstance(record_id, str) else None

@@ -1,10 +1,11 @@
-"""The eligibility report: for a strategy and a target stage, every criterion of the policy with
-its threshold, measured value and verdict, the stability window's progress, and an overall
+"""The eligibility report: for a strategy and a target stage, every criterion of its transition
+with comparator, threshold, measured value and status, the stability window's progress, and a
 verdict, hashed canonically. It is what records snapshot and what approvers are shown.
 
-Verdicts: WAITING while the stability window is incomplete (sessions or counts below the
-policy's minimums; a critical risk event inside the window restarts it) or a criterion cannot be
-measured yet, then ELIGIBLE when every criterion passes, INELIGIBLE naming each that fails.
+Verdicts: WAITING while the stability window is incomplete (whole sessions in the stage, and the
+counts, below the policy's minimums; a critical risk event inside the window restarts it); then
+ELIGIBLE when every criterion passes or is waived by the policy, else INELIGIBLE naming each that
+fails or cannot be measured (not measurable is never a pass).
 """
 
 from __future__ import annotations
@@ -15,13 +16,26 @@ from typing import Any
 import numpy as np
 
 from governance.criteria import Measured, measure
+from governance.criteria_catalog import CATALOG
 from governance.evidence_columns import EvidenceBundle, PaperOrders, RiskEvents, ShadowFills
-from governance.hashing import canonical_hash
 from governance.metrics import returns as ret
+from governance.metrics import signal_quality as sq
 from governance.metrics.ranking import DailyIC
-from governance.metrics.sessions import sessions_between
-from governance.policy import PromotionPolicy, StabilityWindow
-from governance.stages import LifecycleStage, promotion_transition
+from governance.metrics.sessions import sessions_covered
+from governance.policy import PromotionPolicy
+from governance.records import Severity
+from governance.report import (
+    Comparator,
+    Criterion,
+    CriterionStatus,
+    EligibilityReport,
+    ReportSeries,
+    Verdict,
+    Waiver,
+    WindowProgress,
+)
+from governance.risk_events import classify
+from governance.stages import LifecycleStage, Transition, promotion_transition
 
 SERIES_POINTS = 250
 
@@ -34,10 +48,10 @@ def build_report(
     target_stage: LifecycleStage,
     stage_entered_at: datetime | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> EligibilityReport:
     transition = promotion_transition(from_stage, target_stage)
     entered = stage_entered_at or now
-    start, restart = _window_start(bundle.risk, entered, now)
+    start, restart = window_start(bundle.risk, policy, entered, now)
     start_ns, end_ns = _ns(start), _ns(now)
     window = EvidenceBundle(
         signals=bundle.signals.between(start_ns, end_ns) if bundle.signals else None,
@@ -46,107 +60,145 @@ def build_report(
         risk=bundle.risk.between(start_ns, end_ns) if bundle.risk else None,
         refs=bundle.refs,
     )
-    need = policy.window_for(transition)
-    progress = _progress(window, need, policy.calendar, start, now)
     measurement = measure(transition, window, policy)
-    measured = measurement.criteria
-    complete, shortfalls = _complete(progress, need)
-    unmeasured = [m for m in measured if m.value is None]
-    failed = [m for m in measured if not m.passed]
-    if not complete:
-        verdict, reasons = "WAITING", shortfalls
-    elif unmeasured:
-        # No evidence yet is not a failure of the strategy: wait for it (never ELIGIBLE).
-        verdict, reasons = "WAITING", [_why(m) for m in unmeasured]
-    elif failed:
-        verdict, reasons = "INELIGIBLE", [_why(m) for m in failed]
+    measured = [*measurement.criteria, _clock_skew(bundle, policy, now)]
+    criteria = [_judge(m, transition, policy) for m in measured]
+    progress = _progress(window, policy, transition, start, now, restart, criteria)
+    shortfalls = progress.shortfalls()
+    awaiting = [c for c in criteria if c.awaiting]
+    blocking = [c for c in criteria if not c.passed]
+    if shortfalls or awaiting:
+        verdict = Verdict.WAITING
+        reasons = [f"stability window not complete: {s}" for s in shortfalls]
+        reasons += [c.describe() for c in awaiting]
+    elif blocking:
+        verdict, reasons = Verdict.INELIGIBLE, [c.describe() for c in blocking]
     else:
-        verdict, reasons = "ELIGIBLE", []
-    if restart:
-        reasons.append(f"stability window restarted at {restart} by a critical risk event")
-    report: dict[str, Any] = {
-        "verdict": verdict,
-        "target_stage": target_stage.value,
-        "transition": transition.value,
-        "policy_version": policy.policy_version,
-        "window": {
-            **progress,
-            "start": start.isoformat(),
-            "end": now.isoformat(),
-            "restarted_at": restart,
-        },
-        "criteria": [m.as_json() for m in measured],
-        "reasons": reasons,
-        "evidence": [r.model_dump() for r in bundle.refs],
-        "series": _series(window, measurement.daily_ic),
-    }
-    report["metrics_hash"] = canonical_hash(report)
-    return report
+        verdict, reasons = Verdict.ELIGIBLE, []
+    if restart is not None:
+        reasons.append(
+            f"stability window restarted at {restart[0].isoformat()} by critical risk event "
+            f"{restart[1]}"
+        )
+    return EligibilityReport(
+        verdict=verdict,
+        target_stage=target_stage,
+        transition=transition,
+        policy_version=policy.policy_version,
+        window=progress,
+        criteria=criteria,
+        reasons=reasons,
+        waivers=[
+            Waiver(criterion=c.name, reason=c.why or "")
+            for c in criteria
+            if c.status == CriterionStatus.WAIVED
+        ],
+        evidence=bundle.refs,
+        series=_series(window, measurement.daily_ic),
+    ).hashed()
+
+
+def _judge(m: Measured, transition: Transition, policy: PromotionPolicy) -> Criterion:
+    spec = CATALOG[m.name]
+    if m.value is None:
+        status = CriterionStatus.AWAITING_EVIDENCE if m.awaiting else CriterionStatus.NOT_MEASURABLE
+    elif spec.comparator == Comparator.AT_LEAST:
+        status = CriterionStatus.PASS if m.value >= m.threshold else CriterionStatus.FAIL
+    else:
+        status = CriterionStatus.PASS if m.value <= m.threshold else CriterionStatus.FAIL
+    why = m.missing
+    waiver = policy.waiver_for(transition, m.name)
+    if waiver is not None and status != CriterionStatus.PASS:
+        status, why = CriterionStatus.WAIVED, f"waived by policy: {waiver.reason}"
+    return Criterion(
+        name=m.name,
+        comparator=spec.comparator,
+        threshold=m.threshold,
+        value=m.value,
+        unit=spec.unit,
+        status=status,
+        why=why,
+        evidence=m.evidence,
+    )
 
 
 def _ns(value: datetime) -> int:
     return int(value.astimezone(UTC).timestamp() * 1e9)
 
 
-def _window_start(
-    risk: RiskEvents | None, entered: datetime, now: datetime
-) -> tuple[datetime, str | None]:
-    """The stage entry, or just after the last critical risk event since then."""
+def critical_mask(risk: RiskEvents, policy: PromotionPolicy | None) -> np.ndarray[Any, Any]:
+    """Which events are critical under the policy's classification (not their sender's)."""
+    mask = np.zeros(len(risk), dtype=bool)
+    for kind, severity in set(zip(risk.kind.tolist(), risk.severity.tolist(), strict=True)):
+        if classify(kind, severity, policy) == Severity.CRITICAL:
+            mask |= (risk.kind == kind) & (risk.severity == severity)
+    return mask
+
+
+def window_start(
+    risk: RiskEvents | None, policy: PromotionPolicy, entered: datetime, now: datetime
+) -> tuple[datetime, tuple[datetime, str] | None]:
+    """The stage entry, or just after the last critical risk event since then (with its id)."""
     if risk is None or len(risk) == 0:
         return entered, None
-    critical = risk.between(_ns(entered), _ns(now))
-    critical = critical.where(critical.severity == "critical")
+    recent = risk.between(_ns(entered), _ns(now))
+    critical = recent.where(critical_mask(recent, policy))
     if len(critical) == 0:
         return entered, None
-    last = datetime.fromtimestamp(int(critical.ts.max()) / 1e9 + 1e-6, tz=UTC)
-    return last, last.isoformat()
+    last = int(np.argmax(critical.ts))
+    at = datetime.fromtimestamp(int(critical.ts[last]) / 1e9 + 1e-6, tz=UTC)
+    return at, (at, f"{critical.event_id[last]} ({critical.kind[last]})")
+
+
+def _clock_skew(bundle: EvidenceBundle, policy: PromotionPolicy, now: datetime) -> Measured:
+    """Rows of any kind stamped later than now plus the allowed skew: a data-integrity fault."""
+    limit = _ns(now) + policy.data_integrity_thresholds.max_clock_skew_ms * 1_000_000
+    parts = [bundle.signals, bundle.fills, bundle.orders, bundle.risk]
+    future = sum(int(np.count_nonzero(p.ts > limit)) for p in parts if p is not None)
+    return Measured("clock_skew_violations", 0.0, float(future), "all evidence")
 
 
 def _progress(
-    w: EvidenceBundle, need: StabilityWindow, calendar: str, start: datetime, end: datetime
-) -> dict[str, Any]:
-    evaluations = int(w.signals.valid.sum()) if w.signals else 0
-    fills = int((~w.fills.fill_failed).sum()) if w.fills else 0
-    orders = len(w.orders) if w.orders else 0
-    return {
-        "sessions": sessions_between(calendar, start, end),
-        "sessions_required": need.min_sessions,
-        "evaluations": evaluations,
-        "evaluations_required": need.min_evaluations,
-        "fills": fills,
-        "fills_required": need.min_fills,
-        "signals_if_low_turnover": need.min_signals_if_low_turnover,
-        "orders": orders,
-        "orders_required": need.min_orders,
-    }
-
-
-def _complete(p: dict[str, Any], need: StabilityWindow) -> tuple[bool, list[str]]:
-    short = []
-    if p["sessions"] < need.min_sessions:
-        short.append(f"sessions {p['sessions']}/{need.min_sessions}")
-    if p["evaluations"] < need.min_evaluations:
-        short.append(f"evaluations {p['evaluations']}/{need.min_evaluations}")
-    low_turnover_ok = (
-        need.min_signals_if_low_turnover is not None
-        and p["evaluations"] >= need.min_signals_if_low_turnover
+    w: EvidenceBundle,
+    policy: PromotionPolicy,
+    transition: Transition,
+    start: datetime,
+    end: datetime,
+    restart: tuple[datetime, str] | None,
+    criteria: list[Criterion],
+) -> WindowProgress:
+    need = policy.window_for(transition)
+    signals = w.signals
+    signal_count = 0
+    if signals is not None and len(signals):
+        directional = sq.directions(signals.score, signals.action) != 0
+        signal_count = int(np.count_nonzero(signals.valid & directional))
+    turnover = next((c.value for c in criteria if c.name == "turnover"), None)
+    limit = need.low_turnover_max
+    low_turnover = limit is not None and turnover is not None and turnover <= limit
+    return WindowProgress(
+        start=start,
+        end=end,
+        restarted_at=restart[0] if restart else None,
+        restarted_by=restart[1] if restart else None,
+        sessions=sessions_covered(policy.calendar, start, end, need.session_coverage_min),
+        sessions_required=need.min_sessions,
+        evaluations=int(signals.valid.sum()) if signals is not None else 0,
+        evaluations_required=need.min_evaluations,
+        fills=int((~w.fills.fill_failed).sum()) if w.fills is not None else 0,
+        fills_required=need.min_fills,
+        signals=signal_count,
+        signals_if_low_turnover=need.min_signals_if_low_turnover,
+        low_turnover=low_turnover,
+        orders=len(w.orders) if w.orders is not None else 0,
+        orders_required=need.min_orders,
     )
-    if p["fills"] < need.min_fills and not low_turnover_ok:
-        short.append(f"fills {p['fills']}/{need.min_fills}")
-    if p["orders"] < need.min_orders:
-        short.append(f"orders {p['orders']}/{need.min_orders}")
-    return not short, [f"stability window not complete: {s}" for s in short]
 
 
-def _why(m: Measured) -> str:
-    if m.value is None:
-        return f"{m.name}: not measurable yet on the window's evidence"
-    return f"{m.name}: {m.value:.6g} fails {m.op} {m.threshold:g}"
-
-
-def _series(w: EvidenceBundle, ic: DailyIC | None) -> dict[str, list[list[float]]]:
+def _series(w: EvidenceBundle, ic: DailyIC | None) -> ReportSeries:
     """Small series for charts (at most SERIES_POINTS points each)."""
-    out: dict[str, list[list[float]]] = {}
+    equity: list[tuple[int, float]] = []
+    drawdown: list[tuple[int, float]] = []
     source: ShadowFills | PaperOrders | None = None
     if w.fills is not None and len(w.fills):
         source = w.fills.where(~w.fills.fill_failed)
@@ -155,14 +207,21 @@ def _series(w: EvidenceBundle, ic: DailyIC | None) -> dict[str, list[list[float]
     if source is not None and len(source):
         days, daily = ret.daily_returns(source.day, source.equity, source.pnl)
         value = np.cumprod(1.0 + daily)
-        drawdown = 1.0 - value / np.maximum.accumulate(np.maximum(value, 1.0))
-        out["equity"] = _points(days, value)
-        out["drawdown"] = _points(days, -drawdown)
-    if ic is not None and len(ic.ic):
-        out["daily_ic"] = _points(ic.days, ic.ic)
-    return out
+        fall = 1.0 - value / np.maximum.accumulate(np.maximum(value, 1.0))
+        equity, drawdown = _points(days, value), _points(days, -fall)
+    hit_rate: list[tuple[int, float]] = []
+    s = w.signals
+    if s is not None and len(s):
+        h = sq.hits(sq.directions(s.score, s.action), s.fwd_return, s.valid)
+        days_all, index = np.unique(s.day, return_inverse=True)
+        counted = np.bincount(index, h.counted)
+        hits = np.bincount(index, h.hit)
+        has = counted > 0
+        hit_rate = _points(days_all[has], hits[has] / counted[has])
+    daily_ic = _points(ic.days, ic.ic) if ic is not None and len(ic.ic) else []
+    return ReportSeries(equity=equity, drawdown=drawdown, daily_ic=daily_ic, hit_rate=hit_rate)
 
 
-def _points(days: np.ndarray[Any, Any], values: np.ndarray[Any, Any]) -> list[list[float]]:
+def _points(days: np.ndarray[Any, Any], values: np.ndarray[Any, Any]) -> list[tuple[int, float]]:
     step = max(1, len(days) // SERIES_POINTS)
-    return [[int(d), round(float(v), 6)] for d, v in zip(days[::step], values[::step], strict=True)]
+    return [(int(d), round(float(v), 6)) for d, v in zip(days[::step], values[::step], strict=True)]

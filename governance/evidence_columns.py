@@ -2,6 +2,8 @@
 
 Loading them from files or collections is the `evidence` package's job; everything here is pure.
 Timestamps are int64 nanoseconds since the epoch, UTC; `day` is the UTC day number.
+Optional flags are tri-state int8 (`Flags`): 1 true, 0 false, -1 not reported, so a flag the
+evidence never reported is not measurable rather than silently "never happened".
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ F = NDArray[np.float64]
 B = NDArray[np.bool_]
 Ints = NDArray[np.int64]
 S = NDArray[np.str_]
+Flags = NDArray[np.int8]
+UNREPORTED = -1
 NS_PER_DAY = 86_400 * 10**9
 C = TypeVar("C", bound="Columns")
 
@@ -56,8 +60,9 @@ class SignalEvaluations(Columns):
     valid: B
     error: B
     fwd_return: F  # NaN when not yet realised
-    missing_fields: B
-    schema_error: B
+    missing_fields: Flags
+    schema_error: Flags
+    marketdata_stale: Flags  # the evaluation ran on marketdata older than its max age
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ class ShadowFills(Columns):
     notional: F
     pnl: F
     equity: F  # portfolio equity after the fill
-    risk_denied: B
+    risk_denied: Flags
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class PaperOrders(Columns):
     fill_price: F  # NaN when not filled
     api_error: B
     risk_denied: B
-    notional: F
+    notional: F  # signed: positive buys, negative sells
     pnl: F
     equity: F
 
@@ -88,8 +93,20 @@ class PaperOrders(Columns):
 @dataclass(frozen=True)
 class RiskEvents(Columns):
     kind: S
-    severity: S
+    severity: S  # as the sender classified it; the policy's classification is applied later
     event_id: S
+
+    @staticmethod
+    def concat(parts: list[RiskEvents]) -> RiskEvents | None:
+        """One time-ordered history from several sources (ingested files, stored events)."""
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return None
+        joined = {
+            f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(RiskEvents)
+        }
+        order = np.argsort(joined["ts"], kind="stable")
+        return RiskEvents(**{name: values[order] for name, values in joined.items()})
 
 
 @dataclass(frozen=True)
@@ -99,3 +116,9 @@ class EvidenceBundle:
     orders: PaperOrders | None = None
     risk: RiskEvents | None = None
     refs: list[EvidenceRef] = field(default_factory=list)
+
+    def with_risk(self, extra: RiskEvents | None, ref: EvidenceRef | None = None) -> EvidenceBundle:
+        """This bundle with more risk events (the stored history) merged into its own."""
+        merged = RiskEvents.concat([r for r in (self.risk, extra) if r is not None])
+        refs = [*self.refs, ref] if ref is not None else self.refs
+        return EvidenceBundle(self.signals, self.fills, self.orders, merged, refs)

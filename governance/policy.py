@@ -7,11 +7,13 @@ Field names follow the spec's section 3A (`stability_windows`, `signal_quality_t
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from governance.criteria_catalog import BY_TRANSITION
 from governance.errors import GovernanceError, PolicyMissing
 from governance.roles import Role
 from governance.stages import Transition
@@ -45,17 +47,32 @@ class _PerTransition(_Strict):
 
 class StabilityWindow(_Strict):
     min_sessions: NonNegInt
+    # A session counts only if the strategy was in its stage for at least this fraction of it
+    # (open to close on the policy's calendar): partial sessions at either end do not count.
+    session_coverage_min: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     min_evaluations: NonNegInt = 0
     min_fills: NonNegInt = 0
-    # SHADOW: "≥ 50 simulated fills (or ≥ 1,000 signals if low-turnover)".
+    # SHADOW: "≥ 50 simulated fills (or ≥ 1,000 signals if low-turnover)". Low turnover means
+    # an average daily turnover (traded notional / equity) measured at or below
+    # `low_turnover_max`; only then do signals stand in for fills.
     min_signals_if_low_turnover: NonNegInt | None = None
+    low_turnover_max: Annotated[float, Field(ge=0.0)] | None = None
     min_orders: NonNegInt = 0
+
+    @model_validator(mode="after")
+    def _alternative_is_defined(self) -> StabilityWindow:
+        if (self.min_signals_if_low_turnover is None) != (self.low_turnover_max is None):
+            raise ValueError(
+                "min_signals_if_low_turnover and low_turnover_max go together: the signal "
+                "alternative needs a definition of low turnover"
+            )
+        return self
 
 
 class StabilityWindows(_PerTransition):
     observe_to_shadow: StabilityWindow = StabilityWindow(min_sessions=5, min_evaluations=500)
     shadow_to_paper: StabilityWindow = StabilityWindow(
-        min_sessions=10, min_fills=50, min_signals_if_low_turnover=1000
+        min_sessions=10, min_fills=50, min_signals_if_low_turnover=1000, low_turnover_max=0.1
     )
     paper_to_live: StabilityWindow = StabilityWindow(min_sessions=20, min_orders=100)
 
@@ -67,9 +84,10 @@ class ObserveToShadowQuality(_Strict):
     ic_negative_day_fraction_max: Rate = 0.60
     calibration_buckets: Annotated[int, Field(ge=2, le=20)] = 5
     calibration_monotonic_buckets_min: NonNegInt = 4
-    # Discrete (BUY/SELL/HOLD) strategies replace IC with lift over the random baseline.
-    lift_min: float = 0.0
-    forward_return_horizon: str = "1d"
+    # Discrete (BUY/SELL/HOLD) strategies replace IC with lift: hit rate minus the better of
+    # "always the majority direction" and "random with the strategy's own frequencies". An
+    # improvement must be real, so the default asks for the same 2 points as hit_rate_min.
+    lift_min: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.02
 
     @model_validator(mode="after")
     def _buckets(self) -> ObserveToShadowQuality:
@@ -95,6 +113,8 @@ class PaperToLiveQuality(_Strict):
     # Tenant-defined SLOs; these defaults are conservative placeholders to be tuned.
     decision_latency_p50_ms_max: Annotated[float, Field(gt=0)] = 250.0
     slippage_bps_p50_max: Annotated[float, Field(ge=0)] = 10.0
+    # "No systematic pricing bugs": the mean signed slippage (adverse positive) stays small.
+    slippage_bias_bps_max: Annotated[float, Field(ge=0)] = 2.0
 
 
 class SignalQualityThresholds(_PerTransition):
@@ -117,8 +137,14 @@ class RiskThresholds(_Strict):
     concentration_limit: Rate = 0.20
     concentration_breach_allowance: NonNegInt = 3
     risk_denial_rate_max: Rate = 0.02
-    # VIX guard activations are allowed, but not alongside repeated risk denials.
-    vix_warnings_with_denials_max: NonNegInt = 2
+    # VIX guard activations are allowed but "must not coincide with repeated risk denials":
+    # days on which a named warning kind fired and the risk service denied at least
+    # `repeated_denials_min` orders; none allowed by default.
+    vix_warnings_with_denials_max: NonNegInt = 0
+    coinciding_warning_kinds: Annotated[list[str], Field(min_length=1, max_length=32)] = [
+        "circuit_breaker_warning"
+    ]
+    repeated_denials_min: Annotated[int, Field(ge=1)] = 2
     warning_budget: WarningBudget = WarningBudget()
 
 
@@ -155,6 +181,13 @@ class ApprovalRequirement(_Strict):
 
 
 class ApprovalMatrix(_PerTransition):
+    @model_validator(mode="after")
+    def _live_needs_people(self) -> ApprovalMatrix:
+        # LIVE needs explicit human approval and confirmation tokens (spec 1C), in any tenant.
+        if self.paper_to_live.auto_approve_non_production:
+            raise ValueError("paper_to_live: LIVE is never auto-approved")
+        return self
+
     observe_to_shadow: ApprovalRequirement = ApprovalRequirement(
         roles=[Role.STRATEGY_REVIEWER], auto_approve_non_production=True
     )
@@ -174,6 +207,54 @@ class LiveControls(_Strict):
     enablement_seconds: PositiveSeconds = 86_400
 
 
+class PolicyWaiver(_Strict):
+    """A tenant's explicit decision not to gate one criterion of one transition."""
+
+    transition: Transition
+    criterion: str
+    reason: Annotated[str, Field(min_length=3, max_length=500)]
+
+    @model_validator(mode="after")
+    def _known_criterion(self) -> PolicyWaiver:
+        known = BY_TRANSITION[self.transition]
+        if self.criterion not in known:
+            raise ValueError(
+                f"criterion {self.criterion!r} is not one of {self.transition.value}'s "
+                f"({', '.join(known)})"
+            )
+        return self
+
+
+# Fields that older versions wrote and that no longer have any effect. A stored policy (or one
+# carried in a workflow's history) that has them is read without them; a new policy that names
+# them is refused by `parse_policy`, like any unknown field.
+RETIRED_FIELDS = (("signal_quality_thresholds", "observe_to_shadow", "forward_return_horizon"),)
+
+
+def _without_retired(data: Any) -> Any:
+    if not isinstance(data, dict):
+        return data
+    cleaned = copy.deepcopy(data)
+    for path in RETIRED_FIELDS:
+        node: Any = cleaned
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
+    return cleaned
+
+
+def _retired_in(data: dict[str, Any]) -> list[str]:
+    found = []
+    for path in RETIRED_FIELDS:
+        node: Any = data
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and path[-1] in node:
+            found.append(".".join(path))
+    return found
+
+
 class PromotionPolicy(_Strict):
     policy_version: Annotated[str, Field(min_length=1, max_length=128)]
     production: bool = True
@@ -187,8 +268,27 @@ class PromotionPolicy(_Strict):
     approval_ttl_seconds: PositiveSeconds = 3 * 86_400
     evaluation_interval_seconds: PositiveSeconds = 3_600
     live_controls: LiveControls = LiveControls()
+    waived: Annotated[list[PolicyWaiver], Field(max_length=64)] = []
     updated_at: datetime | None = None
     updated_by: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired(cls, data: Any) -> Any:
+        return _without_retired(data)
+
+    @model_validator(mode="after")
+    def _one_waiver_each(self) -> PromotionPolicy:
+        seen = [(w.transition, w.criterion) for w in self.waived]
+        if len(seen) != len(set(seen)):
+            raise ValueError("waived: a criterion is waived at most once per transition")
+        return self
+
+    def waiver_for(self, transition: Transition, criterion: str) -> PolicyWaiver | None:
+        return next(
+            (w for w in self.waived if w.transition == transition and w.criterion == criterion),
+            None,
+        )
 
     def window_for(self, transition: Transition) -> StabilityWindow:
         window: StabilityWindow = getattr(self.stability_windows, transition.value)
@@ -228,10 +328,20 @@ def parse_policy(data: Any) -> PromotionPolicy:
     """Validate a policy document; refuses impossible values naming each field and why."""
     if not isinstance(data, dict):
         raise PolicyInvalid([("policy", "a policy is a mapping of fields")])
+    retired = _retired_in(data)
+    if retired:
+        raise PolicyInvalid(
+            [(f, "this field no longer exists (it had no effect)") for f in retired]
+        )
     try:
         return PromotionPolicy.model_validate(data)
     except ValidationError as exc:
         raise _as_policy_invalid(exc) from None
+
+
+def load_stored_policy(data: dict[str, Any]) -> PromotionPolicy:
+    """A policy as a store holds it, written by this version or an earlier one."""
+    return PromotionPolicy.model_validate(data)
 
 
 def default_policy(policy_version: str = DEFAULT_POLICY_VERSION) -> PromotionPolicy:

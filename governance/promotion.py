@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from governance.errors import GovernanceError, InvalidTransition, PolicyMissing
 from governance.policy import ApprovalRequirement, PromotionPolicy
 from governance.records import Approval, ApprovedBy, Identifier, RequestStatus, StrategyDoc
+from governance.report import EligibilityReport
 from governance.roles import Role
 from governance.stages import Decision, LifecycleStage, Transition, promotion_transition
 
@@ -51,35 +52,6 @@ REQUEST_STATUS = {
     Phase.EXPIRED: RequestStatus.EXPIRED,
     Phase.INELIGIBLE: RequestStatus.INELIGIBLE,
 }
-
-
-class Verdict(StrEnum):
-    ELIGIBLE = "ELIGIBLE"
-    WAITING = "WAITING"
-    INELIGIBLE = "INELIGIBLE"
-
-
-class CriterionOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    passed: bool
-    threshold: float | int | str | None = None
-    value: float | int | str | None = None
-
-
-class ReportSummary(BaseModel):
-    """What the workflow keeps of an eligibility report: enough to judge staleness."""
-
-    model_config = ConfigDict(frozen=True)
-
-    verdict: Verdict
-    metrics_hash: str
-    criteria: list[CriterionOutcome] = Field(default_factory=list)
-    reasons: list[str] = Field(default_factory=list)
-    window: dict[str, object] = Field(default_factory=dict)
-    window_start: datetime | None = None
-    window_end: datetime | None = None
 
 
 class PromotionInput(BaseModel):
@@ -121,6 +93,13 @@ def validate_request(
             f"strategy {request.uid}/{request.strategy_id} is not registered",
             field="strategy_id",
             code="unknown_strategy",
+        )
+    if strategy.breaker_active():
+        # Decisions start from the effective stage; the breaker's demotion is recorded first.
+        raise InvalidTransition(
+            f"{strategy.describe_breaker()}: requests start from the effective stage "
+            f"{strategy.effective_stage()}, once the breaker's demotion is on record",
+            field="execution_mode",
         )
     if request.decision == Decision.UNFREEZE:
         if not strategy.freeze:
@@ -173,7 +152,7 @@ def deadline(request: PromotionInput, policy: PromotionPolicy) -> datetime:
 
 
 def stale_approvals(
-    approvals: list[Approval], reports: dict[str, ReportSummary], final: ReportSummary
+    approvals: list[Approval], reports: dict[str, EligibilityReport], final: EligibilityReport
 ) -> dict[str, str]:
     """Approvals that no longer stand, by approver, with why.
 
@@ -211,15 +190,24 @@ def approved_by(approvals: list[Approval]) -> list[ApprovedBy]:
     ]
 
 
-def auto_approval(now: datetime, metrics_hash: str | None) -> Approval:
-    """The approval a non-production tenant's policy grants on its own."""
-    return Approval(
-        role=Role.STRATEGY_REVIEWER,
-        approved_by="auto-approve",
-        approved_at=now,
-        comment="auto-approved: non-production tenant policy",
-        metrics_hash=metrics_hash,
-    )
+AUTO_APPROVER = "auto-approve"
+
+
+def auto_approvals(
+    requirement: ApprovalRequirement, now: datetime, metrics_hash: str | None
+) -> list[Approval]:
+    """The approvals a non-production tenant's policy grants on its own: every role slot the
+    transition needs, each under its own name (one person fills one role)."""
+    return [
+        Approval(
+            role=role,
+            approved_by=f"{AUTO_APPROVER}.{position}",
+            approved_at=now,
+            comment="auto-approved: non-production tenant policy",
+            metrics_hash=metrics_hash,
+        )
+        for position, role in enumerate(requirement.roles, start=1)
+    ]
 
 
 def may_cancel(request: PromotionInput, user: str, roles: list[Role] | None) -> bool:

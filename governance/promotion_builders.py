@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from governance.promotion import PromotionInput, ReportSummary, approved_by, is_live_renewal
+from governance.promotion import PromotionInput, approved_by, is_live_renewal
 from governance.records import (
     Approval,
     EvidenceRef,
@@ -13,11 +13,12 @@ from governance.records import (
     RequestStatus,
     RuntimeFingerprint,
 )
+from governance.report import EligibilityReport
 from governance.stage_change import StageChange
 from governance.stages import Decision, LifecycleStage
 
 
-def metrics_snapshot(report: ReportSummary | None) -> MetricsSnapshot:
+def metrics_snapshot(report: EligibilityReport | None) -> MetricsSnapshot:
     if report is None:
         return MetricsSnapshot()
     return MetricsSnapshot(
@@ -25,14 +26,18 @@ def metrics_snapshot(report: ReportSummary | None) -> MetricsSnapshot:
         window_end=report.window_end,
         metrics={c.name: c.value for c in report.criteria},
         metrics_hash=report.metrics_hash,
+        waivers=report.waivers,
     )
 
 
-def evidence_refs(report: ReportSummary | None) -> list[EvidenceRef]:
+def evidence_refs(report: EligibilityReport | None) -> list[EvidenceRef]:
     if report is None:
         return []
+    # The report by its hash, and the evidence it was computed from by theirs: a decision can
+    # be recomputed later from what the record cites.
     return [
-        EvidenceRef(kind="eligibility_report", id=report.metrics_hash, sha256=report.metrics_hash)
+        EvidenceRef(kind="eligibility_report", id=report.metrics_hash, sha256=report.metrics_hash),
+        *report.evidence,
     ]
 
 
@@ -45,7 +50,7 @@ def promotion_change(
     audit_event_id: str,
     policy_version: str,
     approvals: list[Approval],
-    report: ReportSummary | None,
+    report: EligibilityReport | None,
     now: datetime,
     live_enabled_until: datetime | None = None,
     fingerprint: RuntimeFingerprint | None = None,
@@ -86,7 +91,7 @@ def request_doc(
     status: RequestStatus,
     status_reason: str | None,
     approvals: list[Approval],
-    report: ReportSummary | None,
+    report: EligibilityReport | None,
     workflow_id: str,
     record_id: str | None,
     now: datetime,

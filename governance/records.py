@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_serializer
+from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
 from governance.roles import Role
 from governance.stages import (
@@ -46,11 +47,39 @@ class EvidenceRef(_Doc):
     sha256: str
 
 
-class MetricsSnapshot(_Doc):
+class _Evolving(_Doc):
+    """A stored model that gained fields after records were written with it.
+
+    Fields named in `ADDED` are left out of its JSON form while they are empty, so a record
+    written before they existed dumps, and therefore hashes, exactly as it did then.
+    """
+
+    ADDED: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_additions(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in self.ADDED:
+                if data.get(name) in (None, [], {}):
+                    data.pop(name, None)
+        return data
+
+
+class WaiverRef(_Doc):
+    criterion: str
+    reason: str
+
+
+class MetricsSnapshot(_Evolving):
+    ADDED = ("waivers",)
+
     window_start: UtcDatetime | None = None
     window_end: UtcDatetime | None = None
     metrics: dict[str, Any] = Field(default_factory=dict)
     metrics_hash: str | None = None
+    # Criteria the tenant's policy waived for this decision, each with the policy's reason.
+    waivers: list[WaiverRef] = Field(default_factory=list)
 
 
 class RuntimeFingerprint(_Doc):
@@ -171,7 +200,12 @@ class StrategyDoc(_Doc):
     strategy_id: Identifier
     status: str = "active"
     lifecycle_stage: LifecycleStage = LifecycleStage.OBSERVE
-    execution_mode: ExecutionMode = ExecutionMode.OBSERVE
+    # Absent, it is what the stage maps to; only a written `SHADOW_MODE` below it is a breaker.
+    execution_mode: ExecutionMode = Field(
+        default_factory=lambda data: execution_mode_for(
+            data.get("lifecycle_stage", LifecycleStage.OBSERVE)
+        )
+    )
     policy_version: str | None = None
     last_stage_change_at: UtcDatetime | None = None
     last_stage_change_record_id: str | None = None
@@ -198,3 +232,16 @@ class StrategyDoc(_Doc):
 
     def expected_execution_mode(self) -> ExecutionMode:
         return execution_mode_for(self.lifecycle_stage)
+
+    def breaker_active(self) -> bool:
+        """Whether the runtime mode (a platform breaker's write) holds it below its stage."""
+        return self.effective_stage() != self.lifecycle_stage
+
+    def describe_breaker(self) -> str:
+        since = self.shadow_mode_activated_at
+        return (
+            f"execution_mode is {self.execution_mode} (circuit breaker: "
+            f"{self.shadow_mode_reason or 'no reason given'}"
+            + (f", since {since.isoformat()}" if since else "")
+            + f"), below lifecycle_stage {self.lifecycle_stage}"
+        )

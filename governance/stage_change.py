@@ -65,6 +65,9 @@ class StageChange(BaseModel):
     correlation_id: str | None = None
     severity: Severity = Severity.INFO
     audit_details: dict[str, object] = Field(default_factory=dict)
+    # Written in the same transaction: the risk event's own audit entry, so a demotion and
+    # the record that it was applied land together or not at all.
+    companion_event: AuditEvent | None = None
 
 
 def check_precondition(change: StageChange, doc: StrategyDoc | None) -> StrategyDoc:
@@ -84,6 +87,12 @@ def check_precondition(change: StageChange, doc: StrategyDoc | None) -> Strategy
             field="expected_last_record_id",
         )
     _check_direction(change, doc)
+    if change.decision in (Decision.PROMOTE, Decision.UNFREEZE) and doc.breaker_active():
+        # A breaker's write that landed while the request was in flight preempts it.
+        raise PreconditionFailed(
+            f"{doc.describe_breaker()}: the breaker's demotion is recorded first",
+            field="execution_mode",
+        )
     return doc
 
 

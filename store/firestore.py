@@ -27,8 +27,10 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from governance.errors import PreconditionFailed, RecordConflict
 from governance.identity import ApiToken
 from governance.live import ConfirmationToken, TokenRefused, redeem
-from governance.policy import PromotionPolicy
+from governance.policy import PromotionPolicy, load_stored_policy
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
+from governance.report import EligibilityReport
+from governance.risk_events import StoredRiskEvent
 from governance.roles import Role
 from governance.stage_change import (
     StageChange,
@@ -98,7 +100,7 @@ class FirestoreStore:
     # -- policy ---------------------------------------------------------------------------
     async def get_policy(self, tenant_id: str) -> PromotionPolicy | None:
         data = await self._get(paths.policy(tenant_id))
-        return PromotionPolicy.model_validate(data) if data else None
+        return load_stored_policy(data) if data else None
 
     async def put_policy(self, tenant_id: str, policy: PromotionPolicy) -> PromotionPolicy:
         data = policy.model_dump(mode="json")
@@ -118,7 +120,7 @@ class FirestoreStore:
         docs = sorted(
             await self._list(paths.policy_versions(tenant_id)), key=lambda d: d["_position"]
         )
-        return [PromotionPolicy.model_validate(unpositioned(d)) for d in docs]
+        return [load_stored_policy(unpositioned(d)) for d in docs]
 
     # -- strategies -----------------------------------------------------------------------
     async def register_strategy(
@@ -217,11 +219,14 @@ class FirestoreStore:
         doc = check_precondition(change, StrategyDoc.model_validate(raw) if raw else None)
         record = build_record(change, doc)
         event = audit_event_for(change, record)
-        if await self._get(paths.audit_event(t, event.event_id)) is not None:
-            # Ids are uuids from the workflow, so a clash is a caller's bug: refuse before writing.
-            raise RecordConflict(
-                f"an audit event already exists under id {event.event_id}", field="audit_event_id"
-            )
+        events = [event] + ([change.companion_event] if change.companion_event else [])
+        for one in events:
+            if await self._get(paths.audit_event(t, one.event_id)) is not None:
+                # Ids come from the workflow, so a clash is a caller's bug: refuse before writing.
+                raise RecordConflict(
+                    f"an audit event already exists under id {one.event_id}",
+                    field="audit_event_id",
+                )
         request_ref = None
         if change.request_id and change.request_status is not None:
             request_ref = self.client.document(paths.request(t, change.request_id))
@@ -235,7 +240,8 @@ class FirestoreStore:
             self.client.document(paths.record(t, record.record_id)),
             record.model_dump(mode="json"),
         )
-        batch.create(self.client.document(paths.audit_event(t, event.event_id)), audit_doc(event))
+        for one in events:
+            batch.create(self.client.document(paths.audit_event(t, one.event_id)), audit_doc(one))
         # Only the fields this change sets, and only over the document as read.
         batch.update(
             strategy_ref,
@@ -283,6 +289,32 @@ class FirestoreStore:
         records = [record_of(str(d.get("record_id")), d) for d in docs]
         return sorted(records, key=lambda r: (r.uid, r.strategy_id, r.sequence))
 
+    # -- risk history ---------------------------------------------------------------------
+    async def record_risk_event(self, event: StoredRiskEvent) -> bool:
+        path = paths.risk_event(event.tenant_id, event.uid, event.strategy_id, event.event_id)
+        if await self._create(path, positioned(event.model_dump(mode="json"))):
+            return True
+        stored = StoredRiskEvent.model_validate(unpositioned(await self._get(path) or {}))
+        if not stored.same_event(event):
+            raise RecordConflict(
+                f"a different risk event already exists under id {event.event_id}",
+                field="event_id",
+            )
+        return False
+
+    async def get_risk_event(
+        self, tenant_id: str, uid: str, strategy_id: str, event_id: str
+    ) -> StoredRiskEvent | None:
+        data = await self._get(paths.risk_event(tenant_id, uid, strategy_id, event_id))
+        return StoredRiskEvent.model_validate(unpositioned(data)) if data else None
+
+    async def list_risk_events(
+        self, tenant_id: str, uid: str, strategy_id: str
+    ) -> list[StoredRiskEvent]:
+        docs = await self._list(paths.risk_events(tenant_id, uid, strategy_id))
+        docs.sort(key=lambda d: (d["_position"], d["event_id"]))
+        return [StoredRiskEvent.model_validate(unpositioned(d)) for d in docs]
+
     # -- audit ----------------------------------------------------------------------------
     async def append_audit_event(self, event: AuditEvent) -> None:
         path = paths.audit_event(event.tenant_id, event.event_id)
@@ -293,6 +325,10 @@ class FirestoreStore:
                     f"a different audit event already exists under id {event.event_id}",
                     field="event_id",
                 )
+
+    async def get_audit_event(self, tenant_id: str, event_id: str) -> AuditEvent | None:
+        data = await self._get(paths.audit_event(tenant_id, event_id))
+        return audit_of(data) if data else None
 
     async def list_audit_events(
         self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
@@ -314,14 +350,14 @@ class FirestoreStore:
         return {d["user"]: [Role(r) for r in d["roles"]] for d in docs}
 
     # -- evaluation reports ---------------------------------------------------------------
-    async def put_evaluation_report(self, tenant_id: str, report: dict[str, Any]) -> str:
-        metrics_hash = str(report["metrics_hash"])
+    async def put_evaluation_report(self, tenant_id: str, report: EligibilityReport) -> str:
+        metrics_hash = report.metrics_hash
         await self._create(paths.evaluation_report(tenant_id, metrics_hash), report_doc(report))
         return metrics_hash
 
     async def get_evaluation_report(
         self, tenant_id: str, metrics_hash: str
-    ) -> dict[str, Any] | None:
+    ) -> EligibilityReport | None:
         data = await self._get(paths.evaluation_report(tenant_id, metrics_hash))
         return report_of(data) if data is not None else None
 

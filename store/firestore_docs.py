@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from governance.errors import RecordCorrupt
 from governance.records import AuditEvent, PromotionRecord, StrategyDoc
+from governance.report import EligibilityReport, stored_report
 
 POSITION = "_position"
 REPORT_JSON = "report_json"
@@ -59,14 +60,13 @@ def strategy_changes(before: StrategyDoc, after: StrategyDoc) -> dict[str, Any]:
     return {k: v for k, v in new.items() if old.get(k) != v}
 
 
-def report_doc(report: dict[str, Any]) -> dict[str, Any]:
+def report_doc(report: EligibilityReport) -> dict[str, Any]:
     """Eligibility reports are stored as JSON text, so they read back exactly as written (int vs
     float, nesting depth and key names are Firestore's business no longer)."""
-    return {"metrics_hash": str(report["metrics_hash"]), REPORT_JSON: json.dumps(report)}
+    return {"metrics_hash": report.metrics_hash, REPORT_JSON: report.model_dump_json()}
 
 
-def report_of(data: dict[str, Any]) -> dict[str, Any]:
+def report_of(data: dict[str, Any]) -> EligibilityReport:
     if REPORT_JSON in data and isinstance(data[REPORT_JSON], str):
-        loaded: dict[str, Any] = json.loads(data[REPORT_JSON])
-        return loaded
-    return data  # written as a plain map by an earlier version
+        return stored_report(json.loads(data[REPORT_JSON]))
+    return stored_report(data)  # written as a plain map by an earlier version

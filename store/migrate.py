@@ -2,7 +2,7 @@
 
 API tokens are not copied: they are credentials of one deployment, and are issued anew on the
 target (`stratgate tokens issue`). Evaluation reports that records or approvals cite are copied,
-so every decision can still be recomputed and shown.
+so every decision can still be recomputed and shown, and so is each strategy's risk history.
 
 Records are not copied as documents: each strategy's chain is replayed through the target's own
 `commit_stage_change` with every field of the original, so the target rebuilds byte-identical
@@ -30,6 +30,7 @@ class MigrationReport(BaseModel):
     strategies: int = 0
     records: int = 0
     audit_events: int = 0
+    risk_events: int = 0
     requests: int = 0
     evaluation_reports: int = 0
     verified: bool = False
@@ -131,6 +132,9 @@ async def migrate(
             assert after is not None
             state = after
             report.records += 1
+        for risk in await source.list_risk_events(tenant_id, doc.uid, doc.strategy_id):
+            await target.record_risk_event(risk)
+            report.risk_events += 1
         report.strategies += 1
     for event in events:
         await target.append_audit_event(event)  # the commits' own events are identical no-ops

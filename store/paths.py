@@ -46,6 +46,15 @@ def chain_slot(tenant_id: str, uid: str, strategy_id: str, sequence: int) -> str
     return f"{strategy(tenant_id, uid, strategy_id)}/chain/{sequence:010d}"
 
 
+def risk_events(tenant_id: str, uid: str, strategy_id: str) -> str:
+    """The strategy's risk history (event ids are unique per strategy, not per tenant)."""
+    return f"{strategy(tenant_id, uid, strategy_id)}/risk_events"
+
+
+def risk_event(tenant_id: str, uid: str, strategy_id: str, event_id: str) -> str:
+    return f"{risk_events(tenant_id, uid, strategy_id)}/{event_id}"
+
+
 def requests(tenant_id: str) -> str:
     return f"tenants/{tenant_id}/governance/promotion_requests/requests"
 

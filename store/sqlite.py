@@ -14,8 +14,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from governance.errors import PreconditionFailed, RecordConflict, RecordCorrupt
-from governance.policy import PromotionPolicy
+from governance.policy import PromotionPolicy, load_stored_policy
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
+from governance.report import EligibilityReport, stored_report
+from governance.risk_events import StoredRiskEvent
 from governance.roles import Role
 from governance.stage_change import (
     StageChange,
@@ -34,7 +36,7 @@ class SqliteStore(SqliteTokens):
     # -- policy ---------------------------------------------------------------------------
     async def get_policy(self, tenant_id: str) -> PromotionPolicy | None:
         data = await self._run(lambda c: self._get(c, paths.policy(tenant_id)))
-        return PromotionPolicy.model_validate(data) if data else None
+        return load_stored_policy(data) if data else None
 
     async def put_policy(self, tenant_id: str, policy: PromotionPolicy) -> PromotionPolicy:
         data = policy.model_dump(mode="json")
@@ -71,7 +73,7 @@ class SqliteStore(SqliteTokens):
                 (tenant_id,),
             ).fetchall()
         )
-        return [PromotionPolicy.model_validate_json(r[0]) for r in rows]
+        return [load_stored_policy(json.loads(r[0])) for r in rows]
 
     # -- strategies -----------------------------------------------------------------------
     async def register_strategy(
@@ -128,17 +130,16 @@ class SqliteStore(SqliteTokens):
     async def list_requests(
         self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
     ) -> list[PromotionRequest]:
-        docs = await self._run(lambda c: self._list(c, paths.requests(tenant_id)))
-        found = [PromotionRequest.model_validate(d) for d in docs]
-        return sorted(
-            (
-                r
-                for r in found
-                if (uid is None or r.uid == uid)
-                and (strategy_id is None or r.strategy_id == strategy_id)
-            ),
-            key=lambda r: r.requested_at,
+        rows = await self._run(
+            lambda c: c.execute(
+                "SELECT data FROM documents WHERE collection = ? "
+                "AND (? IS NULL OR json_extract(data, '$.uid') = ?) "
+                "AND (? IS NULL OR json_extract(data, '$.strategy_id') = ?)",
+                (paths.requests(tenant_id), uid, uid, strategy_id, strategy_id),
+            ).fetchall()
         )
+        found = [PromotionRequest.model_validate_json(r[0]) for r in rows]
+        return sorted(found, key=lambda r: r.requested_at)
 
     # -- records --------------------------------------------------------------------------
     async def commit_stage_change(self, change: StageChange) -> PromotionRecord:
@@ -183,6 +184,8 @@ class SqliteStore(SqliteTokens):
             ),
         )
         self._insert_audit(conn, audit_event_for(change, record))
+        if change.companion_event is not None:
+            self._insert_audit(conn, change.companion_event)
         self._set(
             conn,
             paths.strategy(t, change.uid, change.strategy_id),
@@ -228,6 +231,49 @@ class SqliteStore(SqliteTokens):
         )
         return [_parse_record(rid, data) for rid, data in rows]
 
+    # -- risk history ---------------------------------------------------------------------
+    async def record_risk_event(self, event: StoredRiskEvent) -> bool:
+        path = paths.risk_event(event.tenant_id, event.uid, event.strategy_id, event.event_id)
+
+        def write(conn: sqlite3.Connection) -> bool:
+            row = conn.execute("SELECT data FROM risk_events WHERE path = ?", (path,)).fetchone()
+            if row:
+                if not StoredRiskEvent.model_validate_json(row[0]).same_event(event):
+                    raise RecordConflict(
+                        f"a different risk event already exists under id {event.event_id}",
+                        field="event_id",
+                    )
+                return False
+            conn.execute(
+                "INSERT INTO risk_events (path, tenant_id, uid, strategy_id, data) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (path, event.tenant_id, event.uid, event.strategy_id, event.model_dump_json()),
+            )
+            return True
+
+        return await self._run(write, write=True)
+
+    async def get_risk_event(
+        self, tenant_id: str, uid: str, strategy_id: str, event_id: str
+    ) -> StoredRiskEvent | None:
+        path = paths.risk_event(tenant_id, uid, strategy_id, event_id)
+        row = await self._run(
+            lambda c: c.execute("SELECT data FROM risk_events WHERE path = ?", (path,)).fetchone()
+        )
+        return StoredRiskEvent.model_validate_json(row[0]) if row else None
+
+    async def list_risk_events(
+        self, tenant_id: str, uid: str, strategy_id: str
+    ) -> list[StoredRiskEvent]:
+        rows = await self._run(
+            lambda c: c.execute(
+                "SELECT data FROM risk_events WHERE tenant_id = ? AND uid = ? AND strategy_id = ? "
+                "ORDER BY position",
+                (tenant_id, uid, strategy_id),
+            ).fetchall()
+        )
+        return [StoredRiskEvent.model_validate_json(r[0]) for r in rows]
+
     # -- audit ----------------------------------------------------------------------------
     def _insert_audit(self, conn: sqlite3.Connection, event: AuditEvent) -> None:
         path = paths.audit_event(event.tenant_id, event.event_id)
@@ -247,6 +293,13 @@ class SqliteStore(SqliteTokens):
 
     async def append_audit_event(self, event: AuditEvent) -> None:
         await self._run(lambda c: self._insert_audit(c, event), write=True)
+
+    async def get_audit_event(self, tenant_id: str, event_id: str) -> AuditEvent | None:
+        path = paths.audit_event(tenant_id, event_id)
+        row = await self._run(
+            lambda c: c.execute("SELECT data FROM audit_events WHERE path = ?", (path,)).fetchone()
+        )
+        return AuditEvent.model_validate_json(row[0]) if row else None
 
     async def list_audit_events(
         self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
@@ -274,23 +327,25 @@ class SqliteStore(SqliteTokens):
         return {d["user"]: [Role(r) for r in d["roles"]] for d in docs}
 
     # -- evaluation reports ---------------------------------------------------------------
-    async def put_evaluation_report(self, tenant_id: str, report: dict[str, Any]) -> str:
-        metrics_hash = str(report["metrics_hash"])
+    async def put_evaluation_report(self, tenant_id: str, report: EligibilityReport) -> str:
+        metrics_hash = report.metrics_hash
         path = paths.evaluation_report(tenant_id, metrics_hash)
+        data = report.model_dump(mode="json")
 
         def write(conn: sqlite3.Connection) -> str:
             if self._get(conn, path) is None:
-                self._set(conn, path, report)
+                self._set(conn, path, data)
             return metrics_hash
 
         return await self._run(write, write=True)
 
     async def get_evaluation_report(
         self, tenant_id: str, metrics_hash: str
-    ) -> dict[str, Any] | None:
-        return await self._run(
+    ) -> EligibilityReport | None:
+        data = await self._run(
             lambda c: self._get(c, paths.evaluation_report(tenant_id, metrics_hash))
         )
+        return stored_report(data) if data is not None else None
 
     # -- system status --------------------------------------------------------------------
     async def get_system_status(self) -> dict[str, Any]:

@@ -4,7 +4,13 @@ rewrite history."""
 
 from __future__ import annotations
 
-APPEND_ONLY = ("promotion_records", "audit_events", "chain_slots", "policy_versions")
+APPEND_ONLY = (
+    "promotion_records",
+    "audit_events",
+    "chain_slots",
+    "policy_versions",
+    "risk_events",
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -47,6 +53,16 @@ CREATE TABLE IF NOT EXISTS audit_events (
     strategy_id TEXT,
     data        TEXT NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS risk_events (
+    position    INTEGER PRIMARY KEY AUTOINCREMENT,
+    path        TEXT NOT NULL UNIQUE,
+    tenant_id   TEXT NOT NULL,
+    uid         TEXT NOT NULL,
+    strategy_id TEXT NOT NULL,
+    data        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS risk_events_by_strategy ON risk_events (tenant_id, uid, strategy_id);
 """
 
 
@@ -58,6 +74,7 @@ _CLASHES = {
     "audit_events": "path = NEW.path OR position = NEW.position",
     "chain_slots": "path = NEW.path",
     "policy_versions": "path = NEW.path OR (tenant_id = NEW.tenant_id AND position = NEW.position)",
+    "risk_events": "path = NEW.path OR position = NEW.position",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -20,15 +20,15 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from governance.errors import GovernanceError
-from governance.policy import PromotionPolicy, effective_policy
+from activities.reconcile import StrategyStore, reconcile_breaker
+from governance.errors import GovernanceError, InvalidTransition
+from governance.policy import effective_policy
 from governance.promotion import (
     PromotionInput,
     demotion_workflow_id,
     promotion_workflow_id,
     validate_request,
 )
-from governance.records import StrategyDoc
 from governance.risk_events import RiskEvent
 from governance.stages import Decision, LifecycleStage
 from workflows import search_attributes as sa
@@ -43,15 +43,6 @@ from workflows.promotion_state import (
 )
 
 
-class StrategyLookup(Protocol):
-    """What a request needs to read first (the GovernanceStore satisfies it)."""
-
-    async def get_strategy(
-        self, tenant_id: str, uid: str, strategy_id: str
-    ) -> StrategyDoc | None: ...
-    async def get_policy(self, tenant_id: str) -> PromotionPolicy | None: ...
-
-
 class InFlight(GovernanceError):
     code = "request_in_flight"
 
@@ -64,7 +55,7 @@ async def connect(address: str, namespace: str = "default") -> Client:
 
 async def request_promotion(
     client: Client,
-    store: StrategyLookup,
+    store: StrategyStore,
     task_queue: str,
     *,
     tenant_id: str,
@@ -77,6 +68,15 @@ async def request_promotion(
 ) -> PromotionInput:
     """Validate and start a request; refuses a second one while one is in flight."""
     strategy = await store.get_strategy(tenant_id, uid, strategy_id)
+    if strategy is not None and strategy.breaker_active():
+        # Refused naming the breaker; its demotion goes on record on the way.
+        refusal = strategy.describe_breaker()
+        await reconcile_breaker(store, strategy, datetime.now(UTC))
+        raise InvalidTransition(
+            f"{refusal}: requests start from the effective stage {strategy.effective_stage()} "
+            "(the breaker's demotion is now on record, frozen for review)",
+            field="execution_mode",
+        )
     policy = await store.get_policy(tenant_id)
     if policy is not None:
         policy = effective_policy(policy, strategy.stage_overrides if strategy else None)

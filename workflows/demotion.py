@@ -18,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.commit import CommitActivities
     from activities.contracts import Notification
     from activities.risk import ApplyRiskEvent, RiskActivities, RiskOutcome
-    from governance.demotion import risk_audit_event
     from governance.risk_events import RiskEvent
     from workflows.options import QUICK, SAFETY_COMMIT
 
@@ -124,7 +123,6 @@ class DemotionWorkflow:
 
     async def _apply(self, event: RiskEvent) -> None:
         inp = self.inp
-        now = workflow.now()
         outcome: RiskOutcome = await workflow.execute_activity_method(
             RiskActivities.apply_risk_event,
             ApplyRiskEvent(
@@ -135,44 +133,27 @@ class DemotionWorkflow:
                 warnings=self.warnings,
                 record_id=str(workflow.uuid4()),
                 audit_event_id=str(workflow.uuid4()),
-                now=now,
+                now=workflow.now(),
             ),
             **SAFETY_COMMIT,
         )
         self.processed += 1
         self.applied_this_run += 1
         action = outcome.action
-        record_id = outcome.record.record_id if outcome.record else None
         if action is not None:
             self.warnings = list(action.warnings)
-        if outcome.record is not None:
+        if outcome.record_id is not None:
             self.demotions += 1
         self.recent.append(
             AppliedEvent(
                 event_id=event.event_id,
                 kind=event.kind.value,
                 action=(action.decision.value if action and action.decision else "none"),
-                record_id=record_id,
+                record_id=outcome.record_id,
                 explanation=action.explanation if action else (outcome.error or ""),
             )
         )
-        if action is None:
-            return
-        await workflow.execute_activity_method(
-            CommitActivities.append_audit_event,
-            risk_audit_event(
-                event=event,
-                action=action,
-                tenant_id=inp.tenant_id,
-                uid=inp.uid,
-                strategy_id=inp.strategy_id,
-                audit_event_id=str(workflow.uuid4()),
-                record_id=record_id,
-                now=now,
-            ),
-            **QUICK,
-        )
-        if outcome.record is not None:
+        if action is not None and outcome.record_id is not None:
             await workflow.execute_activity_method(
                 CommitActivities.notify,
                 Notification(
@@ -180,9 +161,12 @@ class DemotionWorkflow:
                     tenant_id=inp.tenant_id,
                     uid=inp.uid,
                     strategy_id=inp.strategy_id,
-                    message=f"{inp.strategy_id} {outcome.record.decision} to "
-                    f"{outcome.record.to_stage}: {action.explanation}",
-                    fields={"promotion_record_id": record_id, "risk_event_id": event.event_id},
+                    message=f"{inp.strategy_id} {action.decision} to {action.target_stage}: "
+                    f"{action.explanation}",
+                    fields={
+                        "promotion_record_id": outcome.record_id,
+                        "risk_event_id": event.event_id,
+                    },
                 ),
                 **QUICK,
             )

@@ -11,7 +11,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.commit import CommitActivities
@@ -22,8 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from governance.promotion import (
         Phase,
         PromotionInput,
-        Verdict,
-        auto_approval,
+        auto_approvals,
         deadline,
         may_cancel,
         stale_approvals,
@@ -32,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from governance.promotion_builders import promotion_change
     from governance.records import Approval, PromotionRecord
+    from governance.report import Verdict
     from governance.roles import Role
     from governance.stages import Decision, LifecycleStage
     from workflows import search_attributes as sa
@@ -64,14 +64,21 @@ class PromotionWorkflow(PromotionSteps):
                     await self._collect_approvals()
                 else:
                     await self._final_check()
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, ActivityError) as exc:
+            # A cancel surfaces where the workflow waits: in a timer or condition as
+            # CancelledError, in an activity as an ActivityError caused by it. Either way the
+            # request ends in a defined phase; anything else is a bug and fails loudly.
+            if not is_cancelled_exception(exc):
+                raise
             self._preempted()
         while True:
             try:
                 await self._save_request()
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 break
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, ActivityError) as exc:
+                if not is_cancelled_exception(exc):
+                    raise
                 # A cancel that arrives after the request ended changes nothing it decided;
                 # the bookkeeping still completes.
                 self._preempted()
@@ -139,7 +146,7 @@ class PromotionWorkflow(PromotionSteps):
         assert self.policy is not None and self.requirement is not None
         transition = transition_of(self.request, self.from_stage or LifecycleStage.OBSERVE)
         if transition and self.policy.auto_approves(transition) and not self.approvals:
-            self.approvals.append(auto_approval(workflow.now(), self._report_hash()))
+            self.approvals = auto_approvals(self.requirement, workflow.now(), self._report_hash())
         while True:
             if self._people_ended():
                 return self._end_by_people()
@@ -160,6 +167,12 @@ class PromotionWorkflow(PromotionSteps):
             ContextActivities.load_context, self._ref(), **QUICK
         )
         strategy = ctx.strategy
+        if ctx.breaker_record_id is not None:
+            return self._set_phase(
+                Phase.PREEMPTED,
+                "a platform circuit breaker demoted the strategy (recorded as "
+                f"{ctx.breaker_record_id}); nothing of this request was written",
+            )
         if (
             strategy is None
             or strategy.lifecycle_stage != self.from_stage
@@ -295,10 +308,13 @@ class PromotionWorkflow(PromotionSteps):
     @workflow.update
     async def approve(self, inp: ApproveInput) -> PromotionStatus:
         roles = await self._roles_of(inp.approver)
+        self._check_still_open()
         self._check_approval(inp, roles)
         if self._needs_live_token() and inp.role == Role.FINAL_AUTHORIZER:
             await self._redeem(inp)
-        # Re-checked after the awaits: another approval may have filled the slot meanwhile.
+        # Re-checked after the awaits: another approval may have filled the slot meanwhile,
+        # or the request may have ended (an accepted update is then told so, and counts not).
+        self._check_still_open()
         self._check_approval(inp, roles)
         self.approvals.append(
             Approval(
@@ -342,6 +358,7 @@ class PromotionWorkflow(PromotionSteps):
     @workflow.update
     async def reject(self, inp: RejectInput) -> PromotionStatus:
         roles = await self._roles_of(inp.user)
+        self._check_still_open()
         self._check_rejection(inp, roles)
         self.rejection = f"rejected by {inp.user} ({inp.role}): {inp.comment}".rstrip(": ")
         self.changes += 1
@@ -359,6 +376,7 @@ class PromotionWorkflow(PromotionSteps):
     @workflow.update
     async def cancel(self, inp: CancelInput) -> PromotionStatus:
         roles = await self._roles_of(inp.user)
+        self._check_still_open()
         if not may_cancel(self.request, inp.user, roles):
             raise refuse(f"{inp.user} may not cancel this request", "cancel_refused", "user")
         self.cancellation = f"cancelled by {inp.user}: {inp.reason}".rstrip(": ")

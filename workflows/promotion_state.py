@@ -6,8 +6,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from governance.promotion import Phase, ReportSummary
+from governance.promotion import Phase
 from governance.records import Approval
+from governance.report import EligibilityReport
 from governance.roles import Role
 from governance.stages import Decision, LifecycleStage
 
@@ -54,7 +55,7 @@ class PromotionStatus(BaseModel):
     reason: str
     deadline: datetime | None
     policy_version: str | None
-    report: ReportSummary | None
+    report: EligibilityReport | None
     approvals: list[Approval] = Field(default_factory=list)
     missing_roles: list[Role] = Field(default_factory=list)
     stale_approvals: dict[str, str] = Field(default_factory=dict)

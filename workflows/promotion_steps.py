@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.commit import CommitActivities
@@ -21,11 +21,11 @@ with workflow.unsafe.imports_passed_through():
         REQUEST_STATUS,
         Phase,
         PromotionInput,
-        ReportSummary,
         promotion_workflow_id,
     )
     from governance.promotion_builders import request_doc
     from governance.records import Approval, AuditEvent, PromotionRequest, RequestStatus
+    from governance.report import EligibilityReport
     from governance.roles import Role
     from governance.stages import LifecycleStage
     from workflows import search_attributes as sa
@@ -55,8 +55,8 @@ class PromotionSteps:
         self.requirement: ApprovalRequirement | None = None
         self.approvers: dict[str, list[Role]] = {}
         self.approvals: list[Approval] = []
-        self.reports: dict[str, ReportSummary] = {}
-        self.report: ReportSummary | None = None
+        self.reports: dict[str, EligibilityReport] = {}
+        self.report: EligibilityReport | None = None
         self.stale: dict[str, str] = {}
         self.token_expiry: dict[str, datetime] = {}
         self.deadline: datetime | None = None
@@ -67,6 +67,13 @@ class PromotionSteps:
         self.cancellation: str | None = None
 
     # -- helpers ------------------------------------------------------------------------------
+    def _check_still_open(self) -> None:
+        if self.phase.terminal:
+            raise refuse(
+                f"the request ended ({self.phase}: {self.status_reason}); nothing was counted",
+                "request_ended",
+            )
+
     def _check_approval(self, inp: ApproveInput, roles: list[Role] | None) -> None:
         assert self.requirement is not None
         try:
@@ -102,6 +109,8 @@ class PromotionSteps:
                 **QUICK,
             )
         except ActivityError as exc:
+            if is_cancelled_exception(exc):
+                raise refuse("the request ended while this was checked", "request_ended") from None
             raise refuse(
                 f"approver directory unavailable: {cause_of(exc)}", "unavailable"
             ) from None
@@ -155,19 +164,21 @@ class PromotionSteps:
             wake = min(wake, approval.approved_at + ttl - workflow.now())
         return max(wake, timedelta(milliseconds=1))
 
-    async def _evaluate(self) -> ReportSummary | None:
+    async def _evaluate(self) -> EligibilityReport | None:
         """The latest eligibility report, or None (and why, in status_reason) if unavailable."""
         assert self.policy is not None
         try:
             report = await self._run_evaluation()
         except ActivityError as exc:
+            if is_cancelled_exception(exc):
+                raise  # a preemption, not a failed evaluation
             self.status_reason = f"evidence evaluation failed: {cause_of(exc)}"
             return None
         self.reports[report.metrics_hash] = report
         self.report = report
         return report
 
-    async def _run_evaluation(self) -> ReportSummary:
+    async def _run_evaluation(self) -> EligibilityReport:
         assert self.policy is not None
         return await workflow.execute_activity_method(
             EligibilityActivities.evaluate_eligibility,

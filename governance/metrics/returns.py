@@ -67,3 +67,24 @@ def average_turnover(days: Ints, notional: F, equity: F) -> float | None:
     traded = np.bincount(day, np.abs(notional))
     average_value = np.bincount(day, equity) / np.bincount(day)
     return float(np.mean(traded / average_value))
+
+
+def hwm_drawdown(equity: F, pnl: F) -> float | None:
+    """Largest fall of equity from its high-water mark, row by row (intraday included).
+
+    The mark starts at the equity before the window's first row (its equity minus its P&L).
+    """
+    if len(equity) == 0:
+        return None
+    value = np.concatenate(([equity[0] - pnl[0]], equity))
+    peak = np.maximum.accumulate(value)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fall = np.where(peak > 0, 1.0 - value / peak, 0.0)
+    return float(np.max(fall))
+
+
+def loss_days(returns: F, daily_loss_limit: float) -> float | None:
+    """Days whose return fell below -daily_loss_limit (realized P&L vs the day's start)."""
+    if len(returns) == 0:
+        return None
+    return float(np.count_nonzero(returns < -daily_loss_limit))

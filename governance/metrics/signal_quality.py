@@ -57,19 +57,41 @@ def hit_rate(h: Hits) -> float | None:
     return float(np.count_nonzero(h.hit) / n) if n else None
 
 
-def lift(h: Hits) -> float | None:
-    """Hit rate over the 50% of a random directional baseline (discrete strategies)."""
-    rate = hit_rate(h)
-    return None if rate is None else rate - 0.5
+def baseline_hit_rate(directions_: F, fwd_returns: F, h: Hits) -> float | None:
+    """The hit rate a strategy without skill gets on the same signals: the better of
+
+    - always the majority direction of the forward returns (e.g. always BUY in a rising
+      market), and
+    - random directions drawn with the strategy's own BUY/SELL frequencies.
+
+    The second never beats the first (it mixes p_up and 1 - p_up), so it is the majority rate;
+    both are kept in the definition because the spec names both baselines.
+    """
+    n = int(np.count_nonzero(h.counted))
+    if n == 0:
+        return None
+    p_up = float(np.count_nonzero(h.counted & (fwd_returns > 0)) / n)
+    f_buy = float(np.count_nonzero(h.counted & (directions_ > 0)) / n)
+    majority = max(p_up, 1.0 - p_up)
+    random_like = f_buy * p_up + (1.0 - f_buy) * (1.0 - p_up)
+    return max(majority, random_like)
+
+
+def lift(directions_: F, fwd_returns: F, h: Hits) -> float | None:
+    """Hit rate over the baseline's (discrete strategies): 0 means no skill at all."""
+    rate, base = hit_rate(h), baseline_hit_rate(directions_, fwd_returns, h)
+    return None if rate is None or base is None else rate - base
 
 
 def calibration_monotonic_buckets(confidence: F, h: Hits, buckets: int) -> int | None:
-    """How many of `buckets` confidence buckets keep hit rate monotone in confidence.
+    """How many of `buckets` confidence buckets have hit rates that rise with confidence.
 
     Buckets are confidence quantiles (NumPy's default 'linear' method); bucket k holds the
-    confidences in [edge k, edge k+1). The lowest bucket counts as monotone by definition and
-    each further bucket counts when its hit rate is at least the previous bucket's. A perfectly
-    calibrated strategy scores `buckets`.
+    confidences in [edge k, edge k+1). The count is the largest number of buckets whose hit
+    rates, taken in confidence order, never decrease (the longest non-decreasing subsequence):
+    "4/5" means four of the five buckets lie on one rising line and at most one is out of it.
+    A perfectly calibrated strategy scores `buckets`. None when there are fewer counted signals
+    than buckets, or a bucket is empty (confidences too coarse to split).
     """
     counted = h.counted & np.isfinite(confidence)
     n = int(np.count_nonzero(counted))
@@ -88,7 +110,17 @@ def calibration_monotonic_buckets(confidence: F, h: Hits, buckets: int) -> int |
     if np.any(size == 0):
         return None
     rates = (hits_at_least[:-1] - hits_at_least[1:]) / size
-    return int(1 + np.sum(rates[1:] >= rates[:-1]))
+    return longest_non_decreasing(rates)
+
+
+def longest_non_decreasing(values: F) -> int:
+    """Length of the longest non-decreasing subsequence (a handful of buckets: O(k^2))."""
+    best = [1] * len(values)
+    for i in range(len(values)):
+        for j in range(i):
+            if values[j] <= values[i]:
+                best[i] = max(best[i], best[j] + 1)
+    return max(best, default=0)
 
 
 def quantiles_of_sorted(ordered: F, q: F) -> F:
@@ -105,3 +137,10 @@ def quantiles_of_sorted(ordered: F, q: F) -> F:
 
 def rate(flags: B) -> float | None:
     return float(np.mean(flags)) if len(flags) else None
+
+
+def flag_rate(flags: NDArray[np.int8]) -> float | None:
+    """Share of reported rows whose tri-state flag is set; None if no row reported it."""
+    reported = flags >= 0
+    n = int(np.count_nonzero(reported))
+    return float(np.count_nonzero(flags > 0) / n) if n else None

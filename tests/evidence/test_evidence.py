@@ -14,6 +14,7 @@ from evidence.synthetic import Spec, generate
 from governance.eligibility import build_report
 from governance.hashing import canonical_hash
 from governance.policy import default_policy
+from governance.report import EligibilityReport, Verdict
 from governance.stages import LifecycleStage as S
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -63,7 +64,7 @@ def test_ingest_then_load_round_trip(tmp_path: Path) -> None:
 
 def report(
     source: FileEvidenceSource, strategy: str, to: S, entered: datetime, **policy: object
-) -> dict:
+) -> EligibilityReport:
     p = default_policy().model_copy(update=policy) if policy else default_policy()
     frm = {S.SHADOW: S.OBSERVE, S.PAPER: S.SHADOW, S.LIVE: S.PAPER}[to]
     return build_report(
@@ -82,22 +83,22 @@ def test_edge_is_eligible_and_noise_ineligible_naming_criteria(tmp_path: Path) -
     generate(source, "t", "u", "noise", replace(SPEC, edge=0.0, seed=11))
     for to in (S.SHADOW, S.PAPER, S.LIVE):
         good = report(source, "edge", to, entered.to_pydatetime())
-        assert good["verdict"] == "ELIGIBLE", (to, good["reasons"])
+        assert good.verdict == Verdict.ELIGIBLE, (to, good.reasons)
     bad = report(source, "noise", S.SHADOW, entered.to_pydatetime())
-    assert bad["verdict"] == "INELIGIBLE"
-    failed = {c["name"] for c in bad["criteria"] if not c["passed"]}
+    assert bad.verdict == Verdict.INELIGIBLE
+    failed = {c.name for c in bad.criteria if not c.passed}
     assert failed & {"ic_mean", "hit_rate"} and all(
-        any(f in r for f in failed) for r in bad["reasons"]
+        any(f in r for f in failed) for r in bad.reasons
     )
-    body = {k: v for k, v in good.items() if k != "metrics_hash"}
-    assert good["metrics_hash"] == canonical_hash(body)
-    assert all(set(e) == {"kind", "id", "sha256"} for e in good["evidence"])
+    body = good.model_dump(mode="json", exclude={"series", "metrics_hash"})
+    assert good.metrics_hash == canonical_hash(body)
+    assert all(e.sha256 for e in good.evidence)
 
 
 def test_short_window_waits_and_a_critical_breaker_restarts_it(tmp_path: Path) -> None:
     source = FileEvidenceSource(tmp_path)
     entered, _ = generate(source, "t", "u", "edge", SPEC)
-    assert report(source, "edge", S.SHADOW, entered.to_pydatetime())["verdict"] == "ELIGIBLE"
+    assert report(source, "edge", S.SHADOW, entered.to_pydatetime()).verdict == Verdict.ELIGIBLE
     risk = tmp_path / "risk.csv"
     risk.write_text(
         "ts,kind,severity,event_id\n2026-11-20T16:00:00Z,daily_loss_limit_breached,critical,r1\n"
@@ -105,6 +106,8 @@ def test_short_window_waits_and_a_critical_breaker_restarts_it(tmp_path: Path) -
     )
     source.ingest("t", "u", "edge", "risk_events", risk)
     after = report(source, "edge", S.SHADOW, entered.to_pydatetime())
-    assert after["verdict"] == "WAITING"
-    assert after["window"]["restarted_at"].startswith("2026-11-20T16:00:00")
-    assert after["window"]["sessions"] < 5 and any("sessions" in r for r in after["reasons"])
+    assert after.verdict == Verdict.WAITING
+    assert after.window.restarted_at is not None
+    assert after.window.restarted_at.isoformat().startswith("2026-11-20T16:00:00")
+    assert after.window.restarted_by == "r1 (daily_loss_limit_breached)"
+    assert after.window.sessions < 5 and any("sessions" in r for r in after.reasons)

@@ -16,7 +16,7 @@ from governance.stages import Decision
 from governance.stages import LifecycleStage as S
 from store import paths
 from store.firestore import FirestoreStore
-from tests.store_contract.helpers import change, current, registered
+from tests.store_contract.helpers import change, current, registered, sample_report
 
 PROJECT = "stratgate-specific"
 
@@ -159,14 +159,11 @@ async def test_closing_a_request_that_does_not_exist_creates_none(
 
 
 async def test_evaluation_reports_read_back_exactly(store: FirestoreStore, tenant: str) -> None:
-    report = {
-        "metrics_hash": "abc",
-        "verdict": "INSUFFICIENT_DATA",
-        "metrics": {"sharpe": None, "trades": 3, "pnl": 1.0, "by_day": [None, 0.5]},
-    }
-    assert await store.put_evaluation_report(tenant, report) == "abc"
-    back = await store.get_evaluation_report(tenant, "abc")
-    assert back == report and isinstance(back["metrics"]["pnl"], float)
+    report = sample_report(hit_rate=1.0)  # an integral float must come back a float
+    assert await store.put_evaluation_report(tenant, report) == report.metrics_hash
+    back = await store.get_evaluation_report(tenant, report.metrics_hash)
+    assert back == report and back is not None
+    assert back.model_dump_json() == report.model_dump_json()
 
 
 async def test_strategies_of_every_user_are_listed(store: FirestoreStore, tenant: str) -> None:

@@ -16,6 +16,7 @@ RULES = (Path(__file__).resolve().parents[2] / "firestore.rules").read_text()
 APPEND_ONLY = [
     "/tenants/{tenantId}/governance/promotion_records/records/{recordId}",
     "/tenants/{tenantId}/users/{uid}/strategies/{strategyId}/chain/{slot}",
+    "/tenants/{tenantId}/users/{uid}/strategies/{strategyId}/risk_events/{eventId}",
     "/tenants/{tenantId}/audit_events/{eventId}",
     "/tenants/{tenantId}/governance/promotion_policy/versions/{version}",
     "/tenants/{tenantId}/governance/evaluation_reports/reports/{metricsHash}",

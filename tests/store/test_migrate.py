@@ -17,10 +17,11 @@ from governance.stages import Decision
 from governance.stages import LifecycleStage as S
 from store.firestore import FirestoreStore
 from store.sqlite import SqliteStore
+from tests.store_contract.helpers import sample_report
 from tests.store_contract.test_contract import NOW, change
 
 STRATGATE = Path(sys.prefix, "bin", "stratgate")
-REPORT = {"metrics_hash": "hash-a", "verdict": "ELIGIBLE", "summary": {"hit_rate": 0.56}}
+REPORT = sample_report()
 
 
 async def seed(db: Path, tenant: str) -> list[str]:
@@ -42,7 +43,7 @@ async def seed(db: Path, tenant: str) -> list[str]:
         ]
         if sid == "a":  # the promotion cites a stored eligibility report
             await store.put_evaluation_report(tenant, REPORT)
-            snapshot = MetricsSnapshot(metrics=REPORT["summary"], metrics_hash="hash-a")
+            snapshot = MetricsSnapshot(metrics={"hit_rate": 0.56}, metrics_hash=REPORT.metrics_hash)
             steps[0] = (S.SHADOW, Decision.PROMOTE, {"metrics_snapshot": snapshot})
         for to, decision, extra in steps:
             current = await store.get_strategy(tenant, "quant", sid)
@@ -66,7 +67,7 @@ async def test_migrate_sqlite_to_firestore_verifies_every_hash(
     assert report.verified and report.records == 6 and report.strategies == 3
     assert report.policy_versions == 2 and report.approvers == 1
     assert report.evaluation_reports == 1
-    assert await target.get_evaluation_report(tenant, "hash-a") == REPORT
+    assert await target.get_evaluation_report(tenant, REPORT.metrics_hash) == REPORT
     copied = await target.list_records(tenant)
     assert sorted(r.record_hash for r in copied) == sorted(hashes)
     assert verify_chain(await target.list_records(tenant, "quant", "a")).ok

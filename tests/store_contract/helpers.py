@@ -7,8 +7,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from governance.records import StrategyDoc
+from governance.report import (
+    Comparator,
+    Criterion,
+    CriterionStatus,
+    EligibilityReport,
+    ReportSeries,
+    Verdict,
+    WindowProgress,
+)
 from governance.stage_change import StageChange
-from governance.stages import Decision
+from governance.stages import Decision, Transition
 from governance.stages import LifecycleStage as S
 from store.port import GovernanceStore
 
@@ -61,3 +70,36 @@ async def snapshot(store: GovernanceStore, tenant: str) -> tuple[object, ...]:
         await store.list_audit_events(tenant),
         await store.list_requests(tenant),
     )
+
+
+def sample_report(verdict: Verdict = Verdict.ELIGIBLE, hit_rate: float = 0.56) -> EligibilityReport:
+    """A small, real eligibility report (hashed), for suites that store one."""
+    return EligibilityReport(
+        verdict=verdict,
+        target_stage=S.SHADOW,
+        transition=Transition.OBSERVE_TO_SHADOW,
+        policy_version="test.v1",
+        window=WindowProgress(start=NOW, end=NOW, sessions=5, sessions_required=5),
+        criteria=[
+            Criterion(
+                name="hit_rate",
+                comparator=Comparator.AT_LEAST,
+                threshold=0.52,
+                value=hit_rate,
+                unit="fraction",
+                status=CriterionStatus.PASS if hit_rate >= 0.52 else CriterionStatus.FAIL,
+                evidence="signal_evaluations",
+            ),
+            Criterion(
+                name="calibration_monotonic_buckets",
+                comparator=Comparator.AT_LEAST,
+                threshold=4,
+                value=None,
+                unit="buckets",
+                status=CriterionStatus.NOT_MEASURABLE,
+                why="no confidence",
+                evidence="signal_evaluations",
+            ),
+        ],
+        series=ReportSeries(equity=[(20_000, 1.0), (20_001, 1.01)]),
+    ).hashed()

@@ -13,10 +13,11 @@ from governance.live import TokenRefused, issue, token_hash
 from governance.policy import default_policy
 from governance.records import AuditEvent, PromotionRequest, RequestStatus, StrategyDoc
 from governance.registration import strategy_registration
+from governance.risk_events import RiskEventKind, StoredRiskEvent
 from governance.roles import Role
 from governance.stages import LifecycleStage as S
 from store.port import GovernanceStore
-from tests.store_contract.helpers import NOW, change, registered
+from tests.store_contract.helpers import NOW, change, registered, sample_report
 
 
 async def test_policy_versions(store: GovernanceStore, tenant: str) -> None:
@@ -127,12 +128,59 @@ async def test_approver_directory(store: GovernanceStore, tenant: str) -> None:
 
 
 async def test_evaluation_reports_are_create_only(store: GovernanceStore, tenant: str) -> None:
-    digest = "ab" * 32
-    report = {"verdict": "ELIGIBLE", "metrics_hash": digest, "metrics": {"hit_rate": 0.55}}
-    assert await store.get_evaluation_report(tenant, digest) is None
-    assert await store.put_evaluation_report(tenant, report) == digest
-    assert await store.put_evaluation_report(tenant, {**report, "verdict": "X"}) == digest
-    assert await store.get_evaluation_report(tenant, digest) == report  # the first one stays
+    report = sample_report()
+    other = sample_report(hit_rate=0.6).model_copy(update={"metrics_hash": report.metrics_hash})
+    assert await store.get_evaluation_report(tenant, report.metrics_hash) is None
+    assert await store.put_evaluation_report(tenant, report) == report.metrics_hash
+    assert await store.put_evaluation_report(tenant, other) == report.metrics_hash
+    back = await store.get_evaluation_report(tenant, report.metrics_hash)
+    assert back == report  # the first one stays, series and all, exactly as written
+    assert back is not None and back.hashed().metrics_hash == report.metrics_hash
+
+
+async def test_risk_history_is_append_only_and_per_strategy(
+    store: GovernanceStore, tenant: str
+) -> None:
+    def event(strategy: str, event_id: str, kind: RiskEventKind, at: int) -> StoredRiskEvent:
+        return StoredRiskEvent(
+            tenant_id=tenant,
+            uid="quant",
+            strategy_id=strategy,
+            event_id=event_id,
+            kind=kind,
+            ts=NOW + timedelta(minutes=at),
+            received_at=NOW + timedelta(minutes=at, seconds=1),
+            details={"trace_id": f"t-{event_id}"},
+        )
+
+    first = event("a", "e1", RiskEventKind.KILL_SWITCH_ENABLED, 1)
+    assert await store.record_risk_event(first) is True
+    # A redelivery (received again later) is the same event: nothing new.
+    again = first.model_copy(update={"received_at": NOW + timedelta(hours=1)})
+    assert await store.record_risk_event(again) is False
+    # The same id with other content is refused, naming the field; the first stays.
+    with pytest.raises(RecordConflict) as refused:
+        await store.record_risk_event(first.model_copy(update={"kind": RiskEventKind.CLOCK_SKEW}))
+    assert refused.value.field == "event_id"
+    # Event ids are per strategy: strategy b may reuse e1.
+    assert await store.record_risk_event(event("b", "e1", RiskEventKind.CLOCK_SKEW, 2))
+    assert await store.record_risk_event(event("a", "e2", RiskEventKind.AGENT_NOT_READY, 3))
+    history = await store.list_risk_events(tenant, "quant", "a")
+    assert [(e.event_id, e.kind) for e in history] == [
+        ("e1", RiskEventKind.KILL_SWITCH_ENABLED),
+        ("e2", RiskEventKind.AGENT_NOT_READY),
+    ]
+    assert await store.get_risk_event(tenant, "quant", "a", "e1") == first
+    assert await store.get_risk_event(tenant, "quant", "a", "nope") is None
+
+
+async def test_an_audit_event_is_read_back_by_id(store: GovernanceStore, tenant: str) -> None:
+    event = AuditEvent(
+        event_id="risk-1", event_type="risk.circuit_breaker_triggered", ts=NOW, tenant_id=tenant
+    )
+    assert await store.get_audit_event(tenant, "risk-1") is None
+    await store.append_audit_event(event)
+    assert await store.get_audit_event(tenant, "risk-1") == event
 
 
 async def test_system_status(store: GovernanceStore, tenant: str) -> None:

@@ -7,7 +7,9 @@ from typing import Any
 from activities.contracts import EvaluateInput
 from governance.chain import verify_chain
 from governance.promotion import Phase
+from governance.report import EligibilityReport
 from governance.risk_events import RiskEventKind as K
+from governance.risk_events import StoredRiskEvent
 from governance.roles import Role
 from governance.stages import Decision
 from governance.stages import LifecycleStage as S
@@ -16,7 +18,7 @@ from workflows import client as wf
 from workflows.demotion import DemotionWorkflow
 
 
-def no_evidence_needed(inp: EvaluateInput) -> dict[str, Any]:
+def no_evidence_needed(inp: EvaluateInput, risk: list[StoredRiskEvent]) -> EligibilityReport:
     raise AssertionError("demotions and unfreezes never read evidence")
 
 

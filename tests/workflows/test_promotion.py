@@ -7,6 +7,7 @@ from temporalio.api.enums.v1 import EventType
 
 from governance.chain import verify_chain
 from governance.promotion import Phase
+from governance.report import Verdict
 from governance.risk_events import RiskEventKind as K
 from governance.roles import Role
 from governance.stages import Decision
@@ -62,7 +63,7 @@ async def test_shadow_to_paper_with_risk_and_ops(stack_factory: Stack) -> None:
     # Each approval names the report its approver saw; the record adds the final check's report.
     for approval in records[0].approved_by:
         shown = await stack.store.get_evaluation_report(stack.tenant, approval.metrics_hash or "")
-        assert shown is not None and shown["verdict"] == "ELIGIBLE"
+        assert shown is not None and shown.verdict == Verdict.ELIGIBLE
     assert records[0].policy_version == "test.v1" and verify_chain(records).ok
     doc = await stack.store.get_strategy(stack.tenant, "quant", "edge")
     assert doc is not None and doc.lifecycle_stage == S.PAPER and doc.execution_mode == "PAPER"
@@ -70,7 +71,7 @@ async def test_shadow_to_paper_with_risk_and_ops(stack_factory: Stack) -> None:
     report = await stack.store.get_evaluation_report(
         stack.tenant, records[0].metrics_snapshot.metrics_hash or ""
     )
-    assert report is not None and report["verdict"] == "ELIGIBLE"
+    assert report is not None and report.verdict == Verdict.ELIGIBLE
     events = [
         e.event_type for e in await stack.store.list_audit_events(stack.tenant, "quant", "edge")
     ]
