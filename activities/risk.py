@@ -31,6 +31,7 @@ from governance.risk_events import (
     StoredRiskEvent,
     action_for,
     forbids,
+    preemption_reason,
 )
 from governance.stage_change import EVENT_TYPE
 from governance.stages import LifecycleStage
@@ -116,7 +117,7 @@ class RiskActivities:
     ) -> RiskOutcome:
         # The preemption goes out first and runs beside the commit: the chain slot, not the
         # order of these two calls, is what stops a promotion from landing after a demotion.
-        preempting = asyncio.create_task(self._cancel_promotion(inp))
+        preempting = asyncio.create_task(self._cancel_promotion(inp, action))
         change = demotion_change(
             event=inp.event,
             action=action,
@@ -182,7 +183,7 @@ class RiskActivities:
         # A request still validating has no document yet: preempt it (it can be made again).
         if pending and not forbids(action, pending[-1].to_stage):
             return False
-        await self._cancel_promotion(inp)
+        await self._cancel_promotion(inp, action)
         try:
             await asyncio.wait_for(handle.result(), PREEMPTION_WAIT_SECONDS)
         except TimeoutError:
@@ -191,11 +192,13 @@ class RiskActivities:
             pass  # it ended, however it ended: that is all this waits for
         return True
 
-    async def _cancel_promotion(self, inp: ApplyRiskEvent) -> bool:
+    async def _cancel_promotion(self, inp: ApplyRiskEvent, action: DemotionAction) -> bool:
         handle = self.client.get_workflow_handle(
             promotion_workflow_id(inp.tenant_id, inp.uid, inp.strategy_id)
         )
         try:
+            # The reason first: signals reach the workflow before a cancel sent after them.
+            await handle.signal("preempt_reason_is", preemption_reason(inp.event, action))
             await handle.cancel()
         except RPCError:
             return False  # none in flight (never started, or already finished)

@@ -108,7 +108,8 @@ def _severity_or_none(value: Severity | str | None) -> Severity | None:
     if value is None or value == "":
         return None
     try:
-        return Severity(value)
+        # Risk systems and ingested files spell severities in either case.
+        return Severity(value.lower() if isinstance(value, str) else value)
     except ValueError:
         return None
 
@@ -257,6 +258,16 @@ def forbids(action: DemotionAction, request_to_stage: LifecycleStage) -> bool:
     forbids every request, an unfreeze included, so that nothing in flight undoes it.
     """
     return rank(request_to_stage) > rank(action.ceiling) or action.freezes
+
+
+def preemption_reason(event: RiskEvent, action: DemotionAction) -> str:
+    """Why a promotion in flight is preempted, in words an approver reads on the request."""
+    reason = f"risk event {event.event_id} ({event.kind.value}) "
+    if action.target_stage != action.ceiling or action.decision == Decision.DEMOTE:
+        reason += f"demotes to {action.target_stage}"
+    else:
+        reason += f"allows nothing above {action.ceiling}"
+    return reason + (" and freezes promotions" if action.freezes else "")
 
 
 def _count_warning(

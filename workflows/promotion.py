@@ -46,6 +46,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.promotion_steps import PromotionSteps, cause_of, refuse
 
 
+PREEMPT_REASON_MAX = 500
+
+
 @workflow.defn(name="PromotionWorkflow")
 class PromotionWorkflow(PromotionSteps):
     @workflow.init
@@ -88,9 +91,8 @@ class PromotionWorkflow(PromotionSteps):
 
     def _preempted(self) -> None:
         if not self.phase.terminal:
-            self._set_phase(
-                Phase.PREEMPTED, "preempted: a demotion of this strategy cancelled the request"
-            )
+            why = self.preempt_reason or "a demotion of this strategy cancelled the request"
+            self._set_phase(Phase.PREEMPTED, f"preempted: {why}")
 
     async def _validate(self) -> None:
         ctx = await workflow.execute_activity_method(
@@ -304,6 +306,11 @@ class PromotionWorkflow(PromotionSteps):
     @workflow.signal
     def evidence_updated(self) -> None:
         self.evidence_flag = True
+
+    @workflow.signal
+    def preempt_reason_is(self, reason: str) -> None:
+        """Why the cancel that follows is sent (a cancel itself carries no reason)."""
+        self.preempt_reason = reason[:PREEMPT_REASON_MAX]
 
     @workflow.update
     async def approve(self, inp: ApproveInput) -> PromotionStatus:

@@ -62,6 +62,7 @@ class PromotionSteps:
         self.deadline: datetime | None = None
         self.record_id: str | None = None
         self.evidence_flag = False
+        self.preempt_reason: str | None = None  # what the preempting risk event said
         self.changes = 0
         self.rejection: str | None = None
         self.cancellation: str | None = None

@@ -216,3 +216,42 @@ def test_sessions_follow_the_exchange_calendar() -> None:
     assert sessions_between("XNYS", date(2026, 11, 1), date(2026, 11, 30)) == 20
     assert sessions_between("XNYS", date(2026, 11, 26), date(2026, 11, 26)) == 0
     assert sessions_between("XLON", date(2026, 12, 24), date(2026, 12, 29)) == 2
+
+
+def test_a_session_counts_only_if_the_window_covers_enough_of_it() -> None:
+    from datetime import UTC, datetime
+
+    from governance.metrics.sessions import sessions_covered
+
+    # Mon 23 - Wed 25 Nov 2026 on NYSE: 14:30-21:00 UTC each day.
+    start_mid_monday = datetime(2026, 11, 23, 17, 45, tzinfo=UTC)  # half of Monday left
+    end_mid_wednesday = datetime(2026, 11, 25, 17, 45, tzinfo=UTC)
+    assert sessions_covered("XNYS", start_mid_monday, end_mid_wednesday, 1.0) == 1  # Tuesday
+    assert sessions_covered("XNYS", start_mid_monday, end_mid_wednesday, 0.5) == 3
+    assert sessions_covered("XNYS", start_mid_monday, end_mid_wednesday, 0.51) == 1
+    before_open = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
+    after_close = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)
+    assert sessions_covered("XNYS", before_open, after_close, 1.0) == 3
+    assert sessions_covered("XNYS", after_close, before_open, 1.0) == 0
+
+
+def test_signals_stand_in_for_fills_only_at_low_turnover() -> None:
+    from datetime import UTC, datetime
+
+    from governance.report import WindowProgress
+
+    at = datetime(2026, 11, 25, tzinfo=UTC)
+    base = {
+        "start": at,
+        "end": at,
+        "sessions": 10,
+        "sessions_required": 10,
+        "fills": 12,
+        "fills_required": 50,
+        "signals": 1_000,
+        "signals_if_low_turnover": 1_000,
+    }
+    assert WindowProgress(**base, low_turnover=True).shortfalls() == []
+    assert WindowProgress(**base, low_turnover=False).shortfalls() == ["fills 12/50"]
+    short = WindowProgress(**{**base, "signals": 999}, low_turnover=True)
+    assert short.shortfalls() == ["signals 999/1000 (low turnover)"]

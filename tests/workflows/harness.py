@@ -175,6 +175,18 @@ class Stack:
         )
         return event
 
+    async def applied(self, strategy_id: str, event: RiskEvent, timeout: float = 30.0) -> None:
+        """Wait until the demotion workflow has applied `event` (its audit entry is written
+        last, in the same transaction as any demotion)."""
+        from governance.demotion import risk_audit_id
+
+        audit_id = risk_audit_id(self.tenant, "quant", strategy_id, event.event_id)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while await self.store.get_audit_event(self.tenant, audit_id) is None:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"risk event {event.event_id} not applied")
+            await asyncio.sleep(0.1)
+
     async def wait_records(self, strategy_id: str, count: int, timeout: float = 30.0) -> list[Any]:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
