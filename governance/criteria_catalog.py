@@ -64,9 +64,9 @@ CATALOG: dict[str, CriterionSpec] = {
     ),
     "worst_day_return": CriterionSpec(GE, "fraction", "worst single-day return"),
     "decision_latency_p50": CriterionSpec(LE, "ms", "median decision-to-order latency"),
-    "slippage_bps_p50": CriterionSpec(LE, "bps", "median |fill - expected| / expected"),
+    "slippage_bps_p50": CriterionSpec(LE, "bps", "median of abs(fill - expected) / expected"),
     "slippage_bias_bps": CriterionSpec(
-        LE, "bps", "|mean signed slippage| (adverse positive, by the order's side)"
+        LE, "bps", "abs(mean signed slippage), adverse positive by the order's side"
     ),
     "risk_denial_rate": CriterionSpec(LE, "fraction", "orders denied by the risk service"),
     "order_api_error_rate": CriterionSpec(LE, "fraction", "orders that hit a broker API error"),

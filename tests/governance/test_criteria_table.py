@@ -340,7 +340,7 @@ def test_a_criterion_that_cannot_be_measured_makes_the_report_ineligible(
     generous = PromotionPolicy(
         policy_version="generous",
         waived=[],
-        data_integrity_thresholds={"max_clock_skew_ms": SKEW_MS},  # type: ignore[arg-type]
+        data_integrity_thresholds={"max_clock_skew_ms": SKEW_MS},
     )
     r = report(evidence, change(evidence.bundle), transition, generous)
     criterion = next(c for c in r.criteria if c.name == name)

@@ -49,7 +49,7 @@ def test_hard_triggers_are_critical_whatever_the_sender_says(sender: Severity | 
 def test_the_policy_decides_the_drawdown_breaker_and_unknowns_fail_closed() -> None:
     lenient = PromotionPolicy(
         policy_version="p",
-        risk_thresholds={"drawdown_breaker_critical": False},  # type: ignore[arg-type]
+        risk_thresholds={"drawdown_breaker_critical": False},
     )
     assert classify("drawdown_breaker", Severity.CRITICAL, lenient) == Severity.WARNING
     assert classify("drawdown_breaker", Severity.WARNING, default_policy()) == Severity.CRITICAL
