@@ -75,7 +75,9 @@ def activities_for(
         commit.redeem_confirmation_token,
         commit.notify,
         eligibility.evaluate_eligibility,
-        risk.apply_risk_event,
+        risk.store_risk_events,
+        risk.apply_risk_events,
+        risk.unapplied_risk_events,
     ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
@@ -19,8 +19,14 @@ from temporalio.service import RPCError
 from activities.errors import refusal
 from activities.reconcile import reconcile_breaker
 from governance.audit_log import log_stage_change
-from governance.demotion import applied_action, demotion_change, risk_audit_event, risk_audit_id
-from governance.errors import GovernanceError, PreconditionFailed
+from governance.demotion import (
+    applied_action,
+    demotion_change,
+    risk_audit_event,
+    risk_audit_id,
+    risk_change_ids,
+)
+from governance.errors import GovernanceError, PreconditionFailed, RecordConflict
 from governance.policy import PromotionPolicy, effective_policy
 from governance.promotion import promotion_workflow_id
 from governance.records import AuditEvent, RequestStatus, RuntimeFingerprint, StrategyDoc
@@ -28,6 +34,7 @@ from governance.risk_events import (
     DemotionAction,
     Posture,
     RiskEvent,
+    RiskEventRef,
     StoredRiskEvent,
     action_for,
     forbids,
@@ -41,7 +48,57 @@ from store.port import GovernanceStore
 PREEMPTION_WAIT_SECONDS = 10.0
 
 
+# Bounds on what one activity call carries (each event's details are at most 16 KiB).
+STORE_CHUNK = 32
+APPLY_BATCH = 25
+BACKLOG_PAGE = 2_000
+
+
+class StoreRiskEvents(BaseModel):
+    """Events signalled to the workflow directly, to be put in the risk history first."""
+
+    tenant_id: str
+    uid: str
+    strategy_id: str
+    events: list[RiskEvent] = Field(max_length=STORE_CHUNK)
+    now: datetime
+
+
+class ApplyRiskEvents(BaseModel):
+    """Stored events to apply, by id, in this order."""
+
+    tenant_id: str
+    uid: str
+    strategy_id: str
+    event_ids: list[str] = Field(max_length=APPLY_BATCH)
+    warnings: list[datetime]
+    now: datetime
+
+
+class ListBacklog(BaseModel):
+    tenant_id: str
+    uid: str
+    strategy_id: str
+    limit: int = BACKLOG_PAGE
+
+
+class AppliedEvent(BaseModel):
+    event_id: str
+    kind: str
+    action: str  # the decision taken, or "none"
+    record_id: str | None
+    target_stage: LifecycleStage | None = None
+    explanation: str
+
+
+class AppliedBatch(BaseModel):
+    applied: list[AppliedEvent]
+    warnings: list[datetime]  # the warning budget's timestamps after the batch
+
+
 class ApplyRiskEvent(BaseModel):
+    """One event being applied (inside `apply_risk_events`)."""
+
     tenant_id: str
     uid: str
     strategy_id: str
@@ -57,6 +114,17 @@ class RiskOutcome(BaseModel):
     record_id: str | None = None
     error: str | None = None
 
+    def applied(self, event: RiskEvent) -> AppliedEvent:
+        action = self.action
+        return AppliedEvent(
+            event_id=event.event_id,
+            kind=event.kind.value,
+            action=action.decision.value if action and action.decision else "none",
+            record_id=self.record_id,
+            target_stage=action.target_stage if action else None,
+            explanation=action.explanation if action else (self.error or ""),
+        )
+
 
 class RiskActivities:
     def __init__(
@@ -66,8 +134,74 @@ class RiskActivities:
         self.client = client
         self.fingerprint = fingerprint or RuntimeFingerprint()
 
-    @activity.defn(name="apply_risk_event")
-    async def apply_risk_event(self, inp: ApplyRiskEvent) -> RiskOutcome:
+    @activity.defn(name="store_risk_events")
+    async def store_risk_events(self, inp: StoreRiskEvents) -> list[RiskEventRef]:
+        refs = []
+        for event in inp.events:
+            stored = StoredRiskEvent.of(inp.tenant_id, inp.uid, inp.strategy_id, event, inp.now)
+            try:
+                await self.store.record_risk_event(stored)
+            except RecordConflict:
+                # Another event under the same id is already in the history: that one counts.
+                activity.logger.warning("risk event id reused: %s", event.event_id)
+                continue
+            refs.append(RiskEventRef.of(event))
+        return refs
+
+    @activity.defn(name="apply_risk_events")
+    async def apply_risk_events(self, inp: ApplyRiskEvents) -> AppliedBatch:
+        warnings, applied = list(inp.warnings), []
+        for position, event_id in enumerate(inp.event_ids):
+            stored = await self.store.get_risk_event(
+                inp.tenant_id, inp.uid, inp.strategy_id, event_id
+            )
+            if stored is None:
+                applied.append(
+                    AppliedEvent(
+                        event_id=event_id,
+                        kind="unknown",
+                        action="none",
+                        record_id=None,
+                        explanation="not in the risk history",
+                    )
+                )
+                continue
+            event = stored.event()
+            record_id, audit_event_id = risk_change_ids(
+                inp.tenant_id, inp.uid, inp.strategy_id, event_id
+            )
+            outcome = await self.apply_one(
+                ApplyRiskEvent(
+                    tenant_id=inp.tenant_id,
+                    uid=inp.uid,
+                    strategy_id=inp.strategy_id,
+                    event=event,
+                    warnings=warnings,
+                    record_id=record_id,
+                    audit_event_id=audit_event_id,
+                    now=inp.now,
+                )
+            )
+            if outcome.action is not None:
+                warnings = list(outcome.action.warnings)
+            applied.append(outcome.applied(event))
+            activity.heartbeat(position)
+        return AppliedBatch(applied=applied, warnings=warnings)
+
+    @activity.defn(name="unapplied_risk_events")
+    async def unapplied_risk_events(self, inp: ListBacklog) -> list[RiskEventRef]:
+        """Stored events not yet applied (no audit entry of their own), oldest first."""
+        backlog = []
+        for ref in await self.store.list_risk_event_refs(inp.tenant_id, inp.uid, inp.strategy_id):
+            marker = risk_audit_id(inp.tenant_id, inp.uid, inp.strategy_id, ref.event_id)
+            if await self.store.get_audit_event(inp.tenant_id, marker) is None:
+                backlog.append(ref)
+                if len(backlog) >= inp.limit:
+                    break
+        return backlog
+
+    async def apply_one(self, inp: ApplyRiskEvent) -> RiskOutcome:
+        """The whole effect of one event, exactly once: a retry returns the stored outcome."""
         marker = risk_audit_id(inp.tenant_id, inp.uid, inp.strategy_id, inp.event.event_id)
         done = await self.store.get_audit_event(inp.tenant_id, marker)
         if done is not None and (applied := applied_action(done)) is not None:

@@ -119,6 +119,7 @@ async def post_risk_events(
         )
         workflow_id = await wf.send_risk_event(
             temporal(d),
+            d.store,
             d.task_queue,
             tenant_id=tenant,
             uid=item.uid,

@@ -119,7 +119,7 @@ async def run(waiting: int, events: int) -> dict[str, float]:
                 )
             targets = names[:events]
             for name in targets:  # start each demotion workflow with a harmless warning
-                await _send(client, queue, name, RiskEventKind.CIRCUIT_BREAKER_WARNING)
+                await _send(client, store, queue, name, RiskEventKind.CIRCUIT_BREAKER_WARNING)
             await asyncio.sleep(2.0)
             floor_handle = await client.start_workflow(
                 FloorWorkflow.run, id=f"floor-{uuid.uuid4().hex}", task_queue=queue
@@ -129,7 +129,7 @@ async def run(waiting: int, events: int) -> dict[str, float]:
 
             async def demote(name: str) -> float:
                 start = time.perf_counter()
-                await _send(client, queue, name, RiskEventKind.DAILY_LOSS_LIMIT_BREACHED)
+                await _send(client, store, queue, name, RiskEventKind.DAILY_LOSS_LIMIT_BREACHED)
                 while (await observer.get_strategy(TENANT, "quant", name)).chain_length == 0:  # type: ignore[union-attr]
                     await asyncio.sleep(0.001)
                 return time.perf_counter() - start
@@ -166,10 +166,13 @@ async def run(waiting: int, events: int) -> dict[str, float]:
     }
 
 
-async def _send(client: Client, queue: str, name: str, kind: RiskEventKind) -> None:
+async def _send(
+    client: Client, store: SqliteStore, queue: str, name: str, kind: RiskEventKind
+) -> None:
     event = RiskEvent(event_id=uuid.uuid4().hex, kind=kind, ts=datetime.now(UTC), source="bench")
     await wf.send_risk_event(
         client,
+        store,
         queue,
         tenant_id=TENANT,
         uid="quant",

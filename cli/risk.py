@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from cli.common import store_session
 from cli.temporal import open_client
 from cli.workflow_io import emit_json, fail, run
 from governance.records import Severity
@@ -48,9 +49,10 @@ def risk_event(
 
     async def go() -> str:
         client, queue = await open_client(Settings.from_env())
-        return await wf.send_risk_event(
-            client, queue, tenant_id=tenant, uid=uid, strategy_id=strategy, event=event
-        )
+        async with store_session() as store:
+            return await wf.send_risk_event(
+                client, store, queue, tenant_id=tenant, uid=uid, strategy_id=strategy, event=event
+            )
 
     workflow_id = run(go())
     if as_json:

@@ -21,6 +21,13 @@ def risk_audit_id(tenant_id: str, uid: str, strategy_id: str, event_id: str) -> 
 _NAMESPACE = uuid.UUID("5b7f2e8a-1c4d-4e0b-8f55-2d8c9a3b6e71")
 
 
+def risk_change_ids(tenant_id: str, uid: str, strategy_id: str, event_id: str) -> tuple[str, str]:
+    """The record id and audit event id of the demotion an event causes, derived from the event
+    so that a retried or re-delivered application commits under the same ids (exactly once)."""
+    key = f"{tenant_id}/{uid}/{strategy_id}/{event_id}"
+    return str(uuid.uuid5(_NAMESPACE, "record/" + key)), str(uuid.uuid5(_NAMESPACE, "audit/" + key))
+
+
 def demotion_change(
     *,
     event: RiskEvent,

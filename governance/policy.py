@@ -126,7 +126,8 @@ class SignalQualityThresholds(_PerTransition):
 class WarningBudget(_Strict):
     """Warning breakers (e.g. VIX guard) demote once more than `max_warnings` land in the window."""
 
-    max_warnings: NonNegInt = 3
+    # Bounded so the demotion workflow carries at most this many timestamps across runs.
+    max_warnings: Annotated[int, Field(ge=0, le=1_000)] = 3
     window_seconds: PositiveSeconds = 86_400
 
 

@@ -30,7 +30,7 @@ from governance.live import ConfirmationToken, TokenRefused, redeem
 from governance.policy import PromotionPolicy, load_stored_policy
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
 from governance.report import EligibilityReport
-from governance.risk_events import StoredRiskEvent
+from governance.risk_events import RiskEventRef, StoredRiskEvent
 from governance.roles import Role
 from governance.stage_change import (
     StageChange,
@@ -44,6 +44,7 @@ from governance.stage_change import (
 from settings import Settings
 from store import paths
 from store.firestore_docs import (
+    POSITION,
     audit_doc,
     audit_of,
     positioned,
@@ -314,6 +315,17 @@ class FirestoreStore:
         docs = await self._list(paths.risk_events(tenant_id, uid, strategy_id))
         docs.sort(key=lambda d: (d["_position"], d["event_id"]))
         return [StoredRiskEvent.model_validate(unpositioned(d)) for d in docs]
+
+    async def list_risk_event_refs(
+        self, tenant_id: str, uid: str, strategy_id: str
+    ) -> list[RiskEventRef]:
+        # A projection: a backlog of large events is listed without its details.
+        query = self.client.collection(paths.risk_events(tenant_id, uid, strategy_id)).select(
+            ["event_id", "kind", "ts", POSITION]
+        )
+        docs = [snap.to_dict() or {} async for snap in query.stream()]
+        docs.sort(key=lambda d: (d[POSITION], d["event_id"]))
+        return [RiskEventRef(event_id=d["event_id"], kind=d["kind"], ts=d["ts"]) for d in docs]
 
     # -- audit ----------------------------------------------------------------------------
     async def append_audit_event(self, event: AuditEvent) -> None:

@@ -15,7 +15,7 @@ from governance.live import ConfirmationToken
 from governance.policy import PromotionPolicy
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
 from governance.report import EligibilityReport
-from governance.risk_events import StoredRiskEvent
+from governance.risk_events import RiskEventRef, StoredRiskEvent
 from governance.roles import Role
 from governance.stage_change import StageChange
 
@@ -60,6 +60,9 @@ class GovernanceStore(Protocol):
     async def list_risk_events(
         self, tenant_id: str, uid: str, strategy_id: str
     ) -> list[StoredRiskEvent]: ...
+    async def list_risk_event_refs(
+        self, tenant_id: str, uid: str, strategy_id: str
+    ) -> list[RiskEventRef]: ...
 
     # Append-only audit trail.
     async def append_audit_event(self, event: AuditEvent) -> None: ...

@@ -17,7 +17,7 @@ from governance.errors import PreconditionFailed, RecordConflict, RecordCorrupt
 from governance.policy import PromotionPolicy, load_stored_policy
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
 from governance.report import EligibilityReport, stored_report
-from governance.risk_events import StoredRiskEvent
+from governance.risk_events import RiskEventRef, StoredRiskEvent
 from governance.roles import Role
 from governance.stage_change import (
     StageChange,
@@ -273,6 +273,20 @@ class SqliteStore(SqliteTokens):
             ).fetchall()
         )
         return [StoredRiskEvent.model_validate_json(r[0]) for r in rows]
+
+    async def list_risk_event_refs(
+        self, tenant_id: str, uid: str, strategy_id: str
+    ) -> list[RiskEventRef]:
+        # Ids, kinds and times only: a backlog of large events is listed without its details.
+        rows = await self._run(
+            lambda c: c.execute(
+                "SELECT json_extract(data, '$.event_id'), json_extract(data, '$.kind'), "
+                "json_extract(data, '$.ts') FROM risk_events "
+                "WHERE tenant_id = ? AND uid = ? AND strategy_id = ? ORDER BY position",
+                (tenant_id, uid, strategy_id),
+            ).fetchall()
+        )
+        return [RiskEventRef(event_id=e, kind=k, ts=t) for e, k, t in rows]
 
     # -- audit ----------------------------------------------------------------------------
     def _insert_audit(self, conn: sqlite3.Connection, event: AuditEvent) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from temporalio.client import (
     Client,
@@ -29,7 +29,8 @@ from governance.promotion import (
     promotion_workflow_id,
     validate_request,
 )
-from governance.risk_events import RiskEvent
+from governance.records import StrategyDoc
+from governance.risk_events import RiskEvent, RiskEventRef, StoredRiskEvent
 from governance.stages import Decision, LifecycleStage
 from workflows import search_attributes as sa
 from workflows.demotion import DemotionInput, DemotionWorkflow
@@ -182,8 +183,16 @@ async def cancel(
     return await _update(client, tenant_id, uid, strategy_id, PromotionWorkflow.cancel, inp)
 
 
+class RiskStore(Protocol):
+    async def get_strategy(
+        self, tenant_id: str, uid: str, strategy_id: str
+    ) -> StrategyDoc | None: ...
+    async def record_risk_event(self, event: StoredRiskEvent) -> bool: ...
+
+
 async def send_risk_event(
     client: Client,
+    store: RiskStore,
     task_queue: str,
     *,
     tenant_id: str,
@@ -192,7 +201,22 @@ async def send_risk_event(
     event: RiskEvent,
     events_per_run: int = 500,
 ) -> str:
-    """Signal-with-start the strategy's demotion workflow; returns its workflow id."""
+    """Store the event in the strategy's risk history, then signal-with-start its demotion
+    workflow with a reference to it; returns the workflow id.
+
+    Stored first, so the workflow carries ~100 bytes per event whatever its details, and the
+    eligibility window sees the event even before the workflow has applied it. An unknown
+    strategy is refused before anything is stored or started.
+    """
+    if await store.get_strategy(tenant_id, uid, strategy_id) is None:
+        raise GovernanceError(
+            f"unknown strategy {uid}/{strategy_id} in tenant {tenant_id}",
+            field="strategy_id",
+            code="unknown_strategy",
+        )
+    await store.record_risk_event(
+        StoredRiskEvent.of(tenant_id, uid, strategy_id, event, datetime.now(UTC))
+    )
     workflow_id = demotion_workflow_id(tenant_id, uid, strategy_id)
     await client.start_workflow(
         DemotionWorkflow.run,
@@ -202,8 +226,8 @@ async def send_risk_event(
         id=workflow_id,
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        start_signal="risk_event",
-        start_signal_args=[event],
+        start_signal="risk_event_stored",
+        start_signal_args=[RiskEventRef.of(event)],
         search_attributes=sa.for_strategy(tenant_id, uid, strategy_id),
     )
     return workflow_id

@@ -166,6 +166,7 @@ class Stack:
         )
         await wf.send_risk_event(
             self.client,
+            self.store,
             self.task_queue,
             tenant_id=self.tenant,
             uid=uid,
