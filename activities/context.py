@@ -37,7 +37,6 @@ class ContextActivities:
             strategy=strategy,
             policy=policy,
             policy_error=error,
-            approvers=await self.store.list_approvers(ref.tenant_id),
             breaker_record_id=breaker.record_id if breaker else None,
         )
 

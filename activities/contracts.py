@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from governance.policy import PromotionPolicy
 from governance.records import StrategyDoc
-from governance.roles import Role
 from governance.stages import LifecycleStage
 
 
@@ -27,7 +26,6 @@ class StrategyContext(BaseModel):
     strategy: StrategyDoc | None
     policy: PromotionPolicy | None
     policy_error: str | None = None
-    approvers: dict[str, list[Role]] = Field(default_factory=dict)
     # Set when this read found a platform breaker's write and recorded its demotion.
     breaker_record_id: str | None = None
 

@@ -29,7 +29,21 @@ class EligibilityActivities:
     async def evaluate_eligibility(self, inp: EvaluateInput) -> EligibilityReport:
         """The report without its chart series (what the workflow keeps); stored whole."""
         risk = await self.store.list_risk_events(inp.tenant_id, inp.uid, inp.strategy_id)
-        # The metrics engine is CPU-bound NumPy: keep it off the worker's event loop.
-        report = await asyncio.to_thread(self.evaluator, inp, risk)
+        # The metrics engine is CPU-bound NumPy: keep it off the worker's event loop, and
+        # heartbeat meanwhile so that a lost task is retried in seconds (EVALUATE's timeout).
+        beating = asyncio.create_task(_heartbeat())
+        try:
+            report = await asyncio.to_thread(self.evaluator, inp, risk)
+        finally:
+            beating.cancel()
         await self.store.put_evaluation_report(inp.tenant_id, report)
         return report.summary()
+
+
+HEARTBEAT_SECONDS = 2.0
+
+
+async def _heartbeat() -> None:
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(HEARTBEAT_SECONDS)

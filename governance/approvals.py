@@ -48,18 +48,17 @@ def check_approval(
     approver: str,
     role: Role | str,
     directory_roles: Iterable[Role | str] | None,
+    check_directory: bool = True,
 ) -> Role:
     """Refuse an approval that breaks a rule; returns the role it fills.
 
     `directory_roles` are the approver's roles in the tenant directory (None: unknown person).
+    With `check_directory` False the directory is left to a later check against the current
+    directory (a workflow's update validator cannot read it, and a copy would be stale).
     """
     role = _known_role(role)
-    if directory_roles is None:
-        raise ApprovalRefused(
-            f"{approver} is not in the tenant's approver directory", field="approved_by"
-        )
-    if role not in {Role(r) for r in directory_roles}:
-        raise ApprovalRefused(f"{approver} does not hold the role {role}", field="role")
+    if check_directory:
+        _in_directory(approver, role, directory_roles, "approved_by")
     if role not in requirement.roles:
         needed = ", ".join(dict.fromkeys(requirement.roles))
         raise ApprovalRefused(
@@ -93,15 +92,12 @@ def check_rejection(
     rejector: str,
     role: Role | str,
     directory_roles: Iterable[Role | str] | None,
+    check_directory: bool = True,
 ) -> Role:
     """Anyone holding a role this transition needs may reject, except the requester."""
     role = _known_role(role)
-    if directory_roles is None:
-        raise ApprovalRefused(
-            f"{rejector} is not in the tenant's approver directory", field="rejected_by"
-        )
-    if role not in {Role(r) for r in directory_roles}:
-        raise ApprovalRefused(f"{rejector} does not hold the role {role}", field="role")
+    if check_directory:
+        _in_directory(rejector, role, directory_roles, "rejected_by")
     if role not in requirement.roles:
         raise ApprovalRefused(f"this transition does not need {role}", field="role")
     if rejector == requested_by:
@@ -109,6 +105,15 @@ def check_rejection(
             f"{rejector} requested this promotion; cancel it instead", field="rejected_by"
         )
     return role
+
+
+def _in_directory(
+    person: str, role: Role, directory_roles: Iterable[Role | str] | None, field: str
+) -> None:
+    if directory_roles is None:
+        raise ApprovalRefused(f"{person} is not in the tenant's approver directory", field=field)
+    if role not in {Role(r) for r in directory_roles}:
+        raise ApprovalRefused(f"{person} does not hold the role {role}", field="role")
 
 
 def _known_role(role: Role | str) -> Role:

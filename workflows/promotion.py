@@ -98,7 +98,6 @@ class PromotionWorkflow(PromotionSteps):
         ctx = await workflow.execute_activity_method(
             ContextActivities.load_context, self._ref(), **QUICK
         )
-        self.approvers = ctx.approvers
         if ctx.strategy is not None:
             self.from_stage = ctx.strategy.lifecycle_stage
             self.expected_last_record_id = ctx.strategy.last_stage_change_record_id
@@ -160,9 +159,6 @@ class PromotionWorkflow(PromotionSteps):
                 return self._set_phase(Phase.EXPIRED, "request deadline passed awaiting approvals")
             seen = self.changes
             await self._wait(lambda: self.changes != seen, self._next_wake(until_deadline))  # noqa: B023
-            if self.changes == seen:
-                # Woken by time: pick up approvers added to the directory meanwhile.
-                await self._refresh_directory()
 
     async def _final_check(self) -> None:
         ctx = await workflow.execute_activity_method(
@@ -360,7 +356,9 @@ class PromotionWorkflow(PromotionSteps):
                 "confirmation_token_required",
                 "confirmation_token",
             )
-        self._check_approval(inp, self.approvers.get(inp.approver))
+        # The directory is checked by the handler, against the current one: a person added a
+        # moment ago is not refused on a stale copy.
+        self._check_approval(inp, None, check_directory=False)
 
     @workflow.update
     async def reject(self, inp: RejectInput) -> PromotionStatus:
@@ -378,14 +376,18 @@ class PromotionWorkflow(PromotionSteps):
             raise refuse(
                 f"the request is {self.phase}: it can no longer be rejected", "wrong_phase"
             )
-        self._check_rejection(inp, self.approvers.get(inp.user))
+        self._check_rejection(inp, None, check_directory=False)
 
     @workflow.update
     async def cancel(self, inp: CancelInput) -> PromotionStatus:
         roles = await self._roles_of(inp.user)
         self._check_still_open()
         if not may_cancel(self.request, inp.user, roles):
-            raise refuse(f"{inp.user} may not cancel this request", "cancel_refused", "user")
+            raise refuse(
+                f"only the requester or a tenant admin may cancel; {inp.user} is neither",
+                "cancel_refused",
+                "user",
+            )
         self.cancellation = f"cancelled by {inp.user}: {inp.reason}".rstrip(": ")
         self.changes += 1
         return self.status()
@@ -396,9 +398,5 @@ class PromotionWorkflow(PromotionSteps):
             raise refuse(
                 f"the request is {self.phase}: it can no longer be cancelled", "wrong_phase"
             )
-        if not may_cancel(self.request, inp.user, self.approvers.get(inp.user)):
-            raise refuse(
-                f"only the requester or a tenant admin may cancel; {inp.user} is neither",
-                "cancel_refused",
-                "user",
-            )
+        # Whether a non-requester is a tenant admin is the handler's check, on the current
+        # directory.

@@ -53,7 +53,6 @@ class PromotionSteps:
         self.stage_entered_at: datetime | None = None
         self.policy: PromotionPolicy | None = None
         self.requirement: ApprovalRequirement | None = None
-        self.approvers: dict[str, list[Role]] = {}
         self.approvals: list[Approval] = []
         self.reports: dict[str, EligibilityReport] = {}
         self.report: EligibilityReport | None = None
@@ -75,7 +74,9 @@ class PromotionSteps:
                 "request_ended",
             )
 
-    def _check_approval(self, inp: ApproveInput, roles: list[Role] | None) -> None:
+    def _check_approval(
+        self, inp: ApproveInput, roles: list[Role] | None, check_directory: bool = True
+    ) -> None:
         assert self.requirement is not None
         try:
             rules.check_approval(
@@ -85,11 +86,14 @@ class PromotionSteps:
                 approver=inp.approver,
                 role=inp.role,
                 directory_roles=roles,
+                check_directory=check_directory,
             )
         except GovernanceError as exc:
             raise refuse(exc.message, exc.code, exc.field) from None
 
-    def _check_rejection(self, inp: RejectInput, roles: list[Role] | None) -> None:
+    def _check_rejection(
+        self, inp: RejectInput, roles: list[Role] | None, check_directory: bool = True
+    ) -> None:
         assert self.requirement is not None
         try:
             rules.check_rejection(
@@ -98,6 +102,7 @@ class PromotionSteps:
                 rejector=inp.user,
                 role=inp.role,
                 directory_roles=roles,
+                check_directory=check_directory,
             )
         except GovernanceError as exc:
             raise refuse(exc.message, exc.code, exc.field) from None
@@ -115,10 +120,6 @@ class PromotionSteps:
             raise refuse(
                 f"approver directory unavailable: {cause_of(exc)}", "unavailable"
             ) from None
-        if roles is None:
-            self.approvers.pop(user, None)
-        else:
-            self.approvers[user] = roles
         return roles
 
     async def _redeem(self, inp: ApproveInput) -> None:
@@ -139,12 +140,6 @@ class PromotionSteps:
                 cause_of(exc), "confirmation_token_refused", "confirmation_token"
             ) from None
         self.token_expiry[inp.approver] = token.expires_at
-
-    async def _refresh_directory(self) -> None:
-        ctx = await workflow.execute_activity_method(
-            ContextActivities.load_context, self._ref(), **QUICK
-        )
-        self.approvers = ctx.approvers
 
     async def _drop_expired(self) -> None:
         assert self.policy is not None

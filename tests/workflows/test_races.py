@@ -1,12 +1,19 @@
-"""Preemption races and crashes: whatever interleaving happens, the invariants hold."""
+"""Preemption races and crashes: whatever interleaving happens, the invariants hold.
+
+The race campaign runs 8 rounds in `make test` and 300 with `STRATGATE_CAMPAIGN=long`; it prints
+how each round ended (`pytest -s`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+from collections import Counter
 
 from governance.chain import verify_chain
 from governance.promotion import Phase
+from governance.records import RequestStatus
 from governance.risk_events import RiskEventKind as K
 from governance.roles import Role
 from governance.stage_change import StageChange
@@ -18,7 +25,7 @@ from tests.workflows.harness import Stack, fast_policy
 from worker import build_worker
 from workflows import client as wf
 
-ROUNDS = 8
+ROUNDS = 300 if os.environ.get("STRATGATE_CAMPAIGN") == "long" else 8
 
 
 async def test_risk_event_racing_the_final_check(stack_factory: Stack) -> None:
@@ -54,6 +61,11 @@ async def test_risk_event_racing_the_final_check(stack_factory: Stack) -> None:
         doc = await stack.store.get_strategy(stack.tenant, "quant", name)
         assert doc is not None and doc.lifecycle_stage == records[-1].to_stage == S.OBSERVE
         assert verify_chain(records).ok
+        # The request is closed with how it ended, never left pending.
+        (request,) = await stack.store.list_requests(stack.tenant, "quant", name)
+        assert request.status != RequestStatus.PENDING, (name, request.status)
+    ended = Counter(o.phase.value for o in outcomes.values())
+    print(f"\nrace campaign: {ROUNDS} rounds, {dict(ended)}, 0 forks, 0 pending requests")
     assert any(o.phase == Phase.PREEMPTED for o in outcomes.values())
 
 

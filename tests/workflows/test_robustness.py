@@ -1,0 +1,69 @@
+"""Robustness at the edges of the workflows: a fresh directory, a retried risk activity."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from activities.risk import ApplyRiskEvent, RiskActivities
+from governance.demotion import risk_audit_id, risk_change_ids
+from governance.promotion import Phase
+from governance.risk_events import RiskEvent
+from governance.risk_events import RiskEventKind as K
+from governance.roles import Role
+from governance.stages import Decision
+from governance.stages import LifecycleStage as S
+from tests.workflows.evidence_fixtures import seed_evidence
+from tests.workflows.harness import Stack, fast_policy
+from workflows import client as wf
+
+
+async def test_a_person_added_to_the_directory_can_approve_at_once(stack_factory: Stack) -> None:
+    stack = stack_factory
+    await stack.seed(fast_policy(), {"edge": S.OBSERVE})
+    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.6})
+    async with stack.worker(evaluator):
+        await stack.request("edge", S.SHADOW)
+        await stack.wait_phase("edge", Phase.AWAITING_APPROVALS)
+        with pytest.raises(wf.Refused) as unknown:
+            await stack.approve("edge", "zoe", Role.STRATEGY_REVIEWER)
+        assert unknown.value.field == "approved_by" and "directory" in unknown.value.message
+        assert (await stack.status("edge")).phase == Phase.AWAITING_APPROVALS  # nothing counted
+        await stack.store.put_approver(stack.tenant, "zoe", [Role.STRATEGY_REVIEWER])
+        await stack.approve("edge", "zoe", Role.STRATEGY_REVIEWER)  # no wait for a refresh
+        outcome = await stack.outcome("edge")
+    assert outcome.phase == Phase.COMMITTED
+    (record,) = await stack.store.list_records(stack.tenant, "quant", "edge")
+    assert [a.uid for a in record.approved_by] == ["zoe"]
+
+
+async def test_a_retried_risk_activity_finishes_its_effect_exactly_once(
+    stack_factory: Stack,
+) -> None:
+    """The retry after a commit landed returns the same action and record, and writes nothing."""
+    stack = stack_factory
+    await stack.seed(fast_policy(), {"momo": S.PAPER})
+    activities = RiskActivities(stack.store, stack.client)
+    event = RiskEvent(event_id="dd-1", kind=K.DRAWDOWN_BREAKER, ts=datetime.now(UTC))
+    record_id, audit_id = risk_change_ids(stack.tenant, "quant", "momo", event.event_id)
+    inp = ApplyRiskEvent(
+        tenant_id=stack.tenant,
+        uid="quant",
+        strategy_id="momo",
+        event=event,
+        warnings=[],
+        record_id=record_id,
+        audit_event_id=audit_id,
+        now=datetime.now(UTC),
+    )
+    first = await activities.apply_one(inp)
+    again = await activities.apply_one(inp)
+    assert first.action is not None and first.action.decision == Decision.DEMOTE
+    assert again.record_id == first.record_id == record_id
+    assert again.action is not None and again.action.target_stage == first.action.target_stage
+    (record,) = await stack.store.list_records(stack.tenant, "quant", "momo")
+    assert record.to_stage == S.SHADOW and record.freeze
+    audit = await stack.store.list_audit_events(stack.tenant, "quant", "momo")
+    marker = risk_audit_id(stack.tenant, "quant", "momo", event.event_id)
+    assert sorted(e.event_id for e in audit) == sorted([audit_id, marker])
