@@ -142,7 +142,10 @@ async def test_a_critical_event_from_a_risk_system_restarts_the_window(
         await stack.applied("hit", event)
         await stack.request("hit", S.PAPER)
         await stack.request("calm", S.PAPER)
-        hit = await stack.wait_phase("hit", Phase.WAITING_FOR_WINDOW)
+        # The phase is set before its first evaluation lands: wait for the report too.
+        hit = await stack.wait_for(
+            "hit", lambda s: s.phase == Phase.WAITING_FOR_WINDOW and s.report is not None
+        )
         calm = await stack.wait_phase("calm", Phase.AWAITING_APPROVALS)
     assert hit.report is not None and hit.report.verdict == Verdict.WAITING
     assert hit.report.window.restarted_by == f"{event.event_id} (concentration_violation)"
