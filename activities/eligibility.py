@@ -10,7 +10,7 @@ from temporalio import activity
 from activities.contracts import EvaluateInput
 from governance.report import EligibilityReport
 from governance.risk_events import StoredRiskEvent
-from store.port import GovernanceStore
+from store.port import ReportStore, RiskHistory
 
 
 class EligibilityEvaluator(Protocol):
@@ -20,8 +20,12 @@ class EligibilityEvaluator(Protocol):
     def __call__(self, inp: EvaluateInput, risk: list[StoredRiskEvent]) -> EligibilityReport: ...
 
 
+class EvaluationStore(RiskHistory, ReportStore, Protocol):
+    """What an evaluation reads (the risk history) and writes (the report)."""
+
+
 class EligibilityActivities:
-    def __init__(self, store: GovernanceStore, evaluator: EligibilityEvaluator):
+    def __init__(self, store: EvaluationStore, evaluator: EligibilityEvaluator):
         self.store = store
         self.evaluator = evaluator
 

@@ -244,3 +244,66 @@ def conflict(record_id: str) -> RecordConflict:
     return RecordConflict(
         f"a different record already exists under id {record_id}", field="record_id"
     )
+
+
+class RequestClosure(BaseModel):
+    """What a commit writes on the request document it closes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str
+    status: RequestStatus
+    record_id: str
+    updated_at: UtcDatetime
+
+
+class CommitPlan(BaseModel):
+    """Every write of one stage change, decided before any is made; an adapter applies them all
+    in one atomic step: claim chain slot `record.sequence`, create the record and the audit
+    events, replace the strategy document with `strategy`, close the request."""
+
+    model_config = ConfigDict(frozen=True)
+
+    record: PromotionRecord
+    audit_events: list[AuditEvent]
+    strategy: StrategyDoc
+    request: RequestClosure | None = None
+
+
+class Landed(BaseModel):
+    """The change was committed already (a retry): its record, and nothing to write."""
+
+    model_config = ConfigDict(frozen=True)
+
+    record: PromotionRecord
+
+
+def plan_commit(
+    change: StageChange, *, existing: PromotionRecord | None, doc: StrategyDoc | None
+) -> CommitPlan | Landed:
+    """The commit of `change` given what the store holds: the record already under its id (if
+    any) and the strategy document. Refuses (PreconditionFailed, RecordConflict) before any
+    write; both adapters call this, so the commit's rules exist once."""
+    if existing is not None:
+        if same_commit(existing, change):
+            return Landed(record=existing)
+        raise conflict(change.record_id)
+    current = check_precondition(change, doc)
+    record = build_record(change, current)
+    events = [audit_event_for(change, record)]
+    if change.companion_event is not None:
+        events.append(change.companion_event)
+    closure = None
+    if change.request_id and change.request_status is not None:
+        closure = RequestClosure(
+            request_id=change.request_id,
+            status=change.request_status,
+            record_id=record.record_id,
+            updated_at=record.effective_at,
+        )
+    return CommitPlan(
+        record=record,
+        audit_events=events,
+        strategy=apply_to_strategy(current, record),
+        request=closure,
+    )

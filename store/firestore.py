@@ -15,6 +15,7 @@ that precondition; the chain slot still settles races between commits).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from datetime import datetime
@@ -33,12 +34,10 @@ from governance.report import EligibilityReport
 from governance.risk_events import RiskEventRef, StoredRiskEvent
 from governance.roles import Role
 from governance.stage_change import (
+    Landed,
     StageChange,
-    apply_to_strategy,
-    audit_event_for,
-    build_record,
-    check_precondition,
     conflict,
+    plan_commit,
     same_commit,
 )
 from settings import Settings
@@ -198,30 +197,23 @@ class FirestoreStore:
             field="expected_last_record_id",
         )
 
-    async def _existing(self, change: StageChange) -> PromotionRecord | None:
-        """The record already under this id: this very commit (a retry), or a conflict."""
-        data = await self._get(paths.record(change.tenant_id, change.record_id))
-        if data is None:
-            return None
-        landed = record_of(change.record_id, data)
-        if same_commit(landed, change):
-            return landed
-        raise conflict(change.record_id)
-
     async def _commit_once(self, change: StageChange) -> PromotionRecord | None:
         """The record, or None when only the strategy document changed since it was read."""
         t = change.tenant_id
-        existing = await self._existing(change)
-        if existing is not None:
-            return existing  # a retry of a commit that already landed
         strategy_ref = self.client.document(paths.strategy(t, change.uid, change.strategy_id))
-        snap = await strategy_ref.get()
+        existing_data, snap = await asyncio.gather(
+            self._get(paths.record(t, change.record_id)), strategy_ref.get()
+        )
         raw = snap.to_dict() if snap.exists else None
-        doc = check_precondition(change, StrategyDoc.model_validate(raw) if raw else None)
-        record = build_record(change, doc)
-        event = audit_event_for(change, record)
-        events = [event] + ([change.companion_event] if change.companion_event else [])
-        for one in events:
+        plan = plan_commit(
+            change,
+            existing=record_of(change.record_id, existing_data) if existing_data else None,
+            doc=StrategyDoc.model_validate(raw) if raw else None,
+        )
+        if isinstance(plan, Landed):
+            return plan.record  # a retry of a commit that already landed
+        record = plan.record
+        for one in plan.audit_events:
             if await self._get(paths.audit_event(t, one.event_id)) is not None:
                 # Ids come from the workflow, so a clash is a caller's bug: refuse before writing.
                 raise RecordConflict(
@@ -229,8 +221,8 @@ class FirestoreStore:
                     field="audit_event_id",
                 )
         request_ref = None
-        if change.request_id and change.request_status is not None:
-            request_ref = self.client.document(paths.request(t, change.request_id))
+        if plan.request is not None:
+            request_ref = self.client.document(paths.request(t, plan.request.request_id))
             if not (await request_ref.get()).exists:
                 request_ref = None  # as in SQLite: no request document, nothing to close
         batch = self.client.batch()
@@ -241,19 +233,19 @@ class FirestoreStore:
             self.client.document(paths.record(t, record.record_id)),
             record.model_dump(mode="json"),
         )
-        for one in events:
+        for one in plan.audit_events:
             batch.create(self.client.document(paths.audit_event(t, one.event_id)), audit_doc(one))
         # Only the fields this change sets, and only over the document as read.
         batch.update(
             strategy_ref,
-            strategy_changes(doc, apply_to_strategy(doc, record)),
+            strategy_changes(StrategyDoc.model_validate(raw), plan.strategy),
             option=self.client.write_option(last_update_time=snap.update_time),
         )
-        if request_ref is not None and change.request_status is not None:
+        if request_ref is not None and plan.request is not None:
             status = {
-                "status": change.request_status.value,
-                "record_id": record.record_id,
-                "updated_at": record.effective_at.isoformat(),
+                "status": plan.request.status.value,
+                "record_id": plan.request.record_id,
+                "updated_at": plan.request.updated_at.isoformat(),
             }
             batch.set(request_ref, status, merge=True)
         try:
@@ -261,6 +253,16 @@ class FirestoreStore:
         except CREATE_RACE:
             return await self._after_refused_commit(change, record.sequence)
         return record
+
+    async def _existing(self, change: StageChange) -> PromotionRecord | None:
+        """The record already under this id: this very commit (a retry), or a conflict."""
+        data = await self._get(paths.record(change.tenant_id, change.record_id))
+        if data is None:
+            return None
+        landed = record_of(change.record_id, data)
+        if same_commit(landed, change):
+            return landed
+        raise conflict(change.record_id)
 
     async def _after_refused_commit(
         self, change: StageChange, sequence: int

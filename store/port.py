@@ -1,8 +1,9 @@
 """The GovernanceStore port: the only way the rest of stratgate reaches stored state.
 
-Two adapters implement it (`sqlite.py`, the embedded default; `firestore.py`, production) and
-pass one contract suite (`tests/store_contract/`). Records, audit events and chain slots are
-create-only; `commit_stage_change` is the single atomic operation behind every stage change.
+Split by concern; two adapters implement all of it (`sqlite.py`, the embedded default;
+`firestore.py`, production) and pass one contract suite (`tests/store_contract/`). Records,
+audit events and chain slots are create-only; `commit_stage_change` is the single atomic
+operation behind every stage change: it applies governance's `plan_commit`.
 """
 
 from __future__ import annotations
@@ -20,13 +21,18 @@ from governance.roles import Role
 from governance.stage_change import StageChange
 
 
-class GovernanceStore(Protocol):
-    # Tenant policy, versioned: put adds a version and makes it current.
+class PolicyStore(Protocol):
+    """Tenant policy, versioned: put adds a version and makes it current."""
+
     async def get_policy(self, tenant_id: str) -> PromotionPolicy | None: ...
     async def put_policy(self, tenant_id: str, policy: PromotionPolicy) -> PromotionPolicy: ...
     async def list_policy_versions(self, tenant_id: str) -> list[PromotionPolicy]: ...
 
-    # Strategy registry. With `event`, the document and its audit event land together or not at all.
+
+class StrategyRecords(Protocol):
+    """The strategy registry and its immutable records, and the one transaction that writes
+    them. With `event`, a registration and its audit event land together or not at all."""
+
     async def register_strategy(
         self, doc: StrategyDoc, event: AuditEvent | None = None
     ) -> StrategyDoc: ...
@@ -36,23 +42,27 @@ class GovernanceStore(Protocol):
     async def list_strategies(
         self, tenant_id: str, uid: str | None = None
     ) -> list[StrategyDoc]: ...
-
-    # Promotion requests: mutable workflow state.
-    async def put_request(self, request: PromotionRequest) -> None: ...
-    async def get_request(self, tenant_id: str, request_id: str) -> PromotionRequest | None: ...
-    async def list_requests(
-        self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
-    ) -> list[PromotionRequest]: ...
-
-    # Immutable records and the one transaction that writes them.
     async def commit_stage_change(self, change: StageChange) -> PromotionRecord: ...
     async def get_record(self, tenant_id: str, record_id: str) -> PromotionRecord | None: ...
     async def list_records(
         self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
     ) -> list[PromotionRecord]: ...
 
-    # The risk history: every risk event received, once per (strategy, event_id), never changed.
-    # `record_risk_event` is True when it was new, False for a redelivery of the same event.
+
+class RequestStore(Protocol):
+    """Promotion requests: mutable workflow state."""
+
+    async def put_request(self, request: PromotionRequest) -> None: ...
+    async def get_request(self, tenant_id: str, request_id: str) -> PromotionRequest | None: ...
+    async def list_requests(
+        self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
+    ) -> list[PromotionRequest]: ...
+
+
+class RiskHistory(Protocol):
+    """Every risk event received, once per (strategy, event_id), never changed.
+    `record_risk_event` is True when it was new, False for a redelivery of the same event."""
+
     async def record_risk_event(self, event: StoredRiskEvent) -> bool: ...
     async def get_risk_event(
         self, tenant_id: str, uid: str, strategy_id: str, event_id: str
@@ -64,37 +74,60 @@ class GovernanceStore(Protocol):
         self, tenant_id: str, uid: str, strategy_id: str
     ) -> list[RiskEventRef]: ...
 
-    # Append-only audit trail.
+
+class AuditTrail(Protocol):
+    """The append-only audit trail."""
+
     async def append_audit_event(self, event: AuditEvent) -> None: ...
     async def get_audit_event(self, tenant_id: str, event_id: str) -> AuditEvent | None: ...
     async def list_audit_events(
         self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
     ) -> list[AuditEvent]: ...
 
-    # The tenant's approver directory.
-    async def put_approver(self, tenant_id: str, user: str, roles: list[Role]) -> None: ...
-    async def get_approver_roles(self, tenant_id: str, user: str) -> list[Role] | None: ...
-    async def list_approvers(self, tenant_id: str) -> dict[str, list[Role]]: ...
 
-    # Eligibility reports, stored under their metrics_hash (create-only, idempotent).
+class ReportStore(Protocol):
+    """Eligibility reports, stored under their metrics_hash (create-only, idempotent)."""
+
     async def put_evaluation_report(self, tenant_id: str, report: EligibilityReport) -> str: ...
     async def get_evaluation_report(
         self, tenant_id: str, metrics_hash: str
     ) -> EligibilityReport | None: ...
 
-    # LIVE confirmation tokens: stored as hashes; redeeming one is single-use and atomic.
+
+class IdentityStore(Protocol):
+    """Who may act: the approver directory, LIVE confirmation tokens (single-use, atomic
+    redemption) and API bearer tokens, the tokens stored as hashes only."""
+
+    async def put_approver(self, tenant_id: str, user: str, roles: list[Role]) -> None: ...
+    async def get_approver_roles(self, tenant_id: str, user: str) -> list[Role] | None: ...
+    async def list_approvers(self, tenant_id: str) -> dict[str, list[Role]]: ...
     async def put_confirmation_token(self, token: ConfirmationToken) -> None: ...
     async def redeem_confirmation_token(
         self, tenant_id: str, token_hash: str, request_id: str, user: str, now: datetime
     ) -> ConfirmationToken: ...
-
-    # API bearer tokens, stored by hash only.
     async def put_api_token(self, token: ApiToken) -> None: ...
     async def get_api_token(self, token_hash: str) -> ApiToken | None: ...
     async def revoke_api_token(self, token_hash: str, now: datetime) -> ApiToken | None: ...
 
-    # Platform-wide switches (`systemStatus/config`, e.g. `is_shadow_mode`).
+
+class SystemStatusStore(Protocol):
+    """Platform-wide switches (`systemStatus/config`, e.g. `is_shadow_mode`)."""
+
     async def get_system_status(self) -> dict[str, Any]: ...
     async def put_system_status(self, status: dict[str, Any]) -> None: ...
+
+
+class GovernanceStore(
+    PolicyStore,
+    StrategyRecords,
+    RequestStore,
+    RiskHistory,
+    AuditTrail,
+    ReportStore,
+    IdentityStore,
+    SystemStatusStore,
+    Protocol,
+):
+    """Every concern together: what an adapter implements. Callers ask for the parts they use."""
 
     async def close(self) -> None: ...

@@ -20,13 +20,10 @@ from governance.report import EligibilityReport, stored_report
 from governance.risk_events import RiskEventRef, StoredRiskEvent
 from governance.roles import Role
 from governance.stage_change import (
+    Landed,
+    RequestClosure,
     StageChange,
-    apply_to_strategy,
-    audit_event_for,
-    build_record,
-    check_precondition,
-    conflict,
-    same_commit,
+    plan_commit,
 )
 from store import paths
 from store.sqlite_tokens import SqliteTokens
@@ -148,17 +145,18 @@ class SqliteStore(SqliteTokens):
     def _commit(self, conn: sqlite3.Connection, change: StageChange) -> PromotionRecord:
         t = change.tenant_id
         row = conn.execute(
-            "SELECT data FROM promotion_records WHERE path = ?",
+            "SELECT record_id, data FROM promotion_records WHERE path = ?",
             (paths.record(t, change.record_id),),
         ).fetchone()
-        if row:
-            existing = PromotionRecord.model_validate_json(row[0])
-            if same_commit(existing, change):
-                return existing  # a retry of a commit that already landed
-            raise conflict(change.record_id)
         raw = self._get(conn, paths.strategy(t, change.uid, change.strategy_id))
-        doc = check_precondition(change, StrategyDoc.model_validate(raw) if raw else None)
-        record = build_record(change, doc)
+        plan = plan_commit(
+            change,
+            existing=_parse_record(row[0], row[1]) if row else None,
+            doc=StrategyDoc.model_validate(raw) if raw else None,
+        )
+        if isinstance(plan, Landed):
+            return plan.record  # a retry of a commit that already landed
+        record = plan.record
         slot = paths.chain_slot(t, change.uid, change.strategy_id, record.sequence)
         try:
             conn.execute(
@@ -183,29 +181,28 @@ class SqliteStore(SqliteTokens):
                 record.model_dump_json(),
             ),
         )
-        self._insert_audit(conn, audit_event_for(change, record))
-        if change.companion_event is not None:
-            self._insert_audit(conn, change.companion_event)
+        for event in plan.audit_events:
+            self._insert_audit(conn, event)
         self._set(
             conn,
             paths.strategy(t, change.uid, change.strategy_id),
-            apply_to_strategy(doc, record).model_dump(mode="json"),
+            plan.strategy.model_dump(mode="json"),
         )
-        if change.request_id:
-            self._close_request(conn, change, record)
+        if plan.request is not None:
+            self._close_request(conn, t, plan.request)
         return record
 
     def _close_request(
-        self, conn: sqlite3.Connection, change: StageChange, record: PromotionRecord
+        self, conn: sqlite3.Connection, tenant_id: str, close: RequestClosure
     ) -> None:
-        path = paths.request(change.tenant_id, change.request_id or "")
+        path = paths.request(tenant_id, close.request_id)
         data = self._get(conn, path)
-        if data is None or change.request_status is None:
-            return
+        if data is None:
+            return  # no request document (a demotion, or a test's bare change): nothing to close
         data.update(
-            status=change.request_status.value,
-            record_id=record.record_id,
-            updated_at=record.effective_at.isoformat(),
+            status=close.status.value,
+            record_id=close.record_id,
+            updated_at=close.updated_at.isoformat(),
         )
         self._set(conn, path, data)
 
