@@ -9,7 +9,8 @@ from activities.contracts import Notification, RedeemInput
 from activities.errors import refusal
 from governance.audit_log import log_stage_change
 from governance.errors import GovernanceError
-from governance.live import ConfirmationToken, token_hash
+from governance.identity import hash_token
+from governance.live import ConfirmationToken
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, RuntimeFingerprint
 from governance.stage_change import EVENT_TYPE, StageChange
 from store.port import GovernanceStore
@@ -48,7 +49,7 @@ class CommitActivities:
     async def redeem_confirmation_token(self, inp: RedeemInput) -> ConfirmationToken:
         try:
             return await self.store.redeem_confirmation_token(
-                inp.tenant_id, token_hash(inp.token), inp.request_id, inp.user, inp.now
+                inp.tenant_id, hash_token(inp.token), inp.request_id, inp.user, inp.now
             )
         except GovernanceError as exc:
             raise refusal(exc) from None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
 from governance.errors import GovernanceError
+from governance.identity import hash_token
 from governance.records import Identifier, UtcDatetime
 
 
@@ -29,15 +29,11 @@ class TokenRefused(GovernanceError):
     code = "confirmation_token_refused"
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue(
     *, token: str, tenant_id: str, request_id: str, user: str, now: datetime, ttl_seconds: int
 ) -> ConfirmationToken:
     return ConfirmationToken(
-        token_hash=token_hash(token),
+        token_hash=hash_token(token),
         tenant_id=tenant_id,
         request_id=request_id,
         user=user,

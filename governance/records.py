@@ -35,12 +35,6 @@ class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class StrategyKey(_Doc):
-    tenant_id: Identifier
-    uid: Identifier
-    strategy_id: Identifier
-
-
 class EvidenceRef(_Doc):
     kind: str
     id: str
@@ -217,10 +211,6 @@ class StrategyDoc(_Doc):
     shadow_mode_activated_at: UtcDatetime | None = None
     stage_overrides: dict[str, Any] | None = None
     live_enabled_until: UtcDatetime | None = None
-
-    @property
-    def key(self) -> StrategyKey:
-        return StrategyKey(tenant_id=self.tenant_id, uid=self.uid, strategy_id=self.strategy_id)
 
     def effective_stage(self) -> LifecycleStage:
         """The safer of the governed stage and the runtime mode.

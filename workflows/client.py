@@ -12,7 +12,6 @@ from typing import Any, Protocol
 
 from temporalio.client import (
     Client,
-    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
@@ -133,11 +132,6 @@ async def promotion_status(
     return await promotion_handle(client, tenant_id, uid, strategy_id).query(
         PromotionWorkflow.status
     )
-
-
-async def is_running(handle: WorkflowHandle[PromotionWorkflow, PromotionOutcome]) -> bool:
-    description = await handle.describe()
-    return description.status == WorkflowExecutionStatus.RUNNING
 
 
 class Refused(GovernanceError):

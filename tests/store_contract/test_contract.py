@@ -9,7 +9,7 @@ import pytest
 
 from governance.errors import RecordConflict
 from governance.identity import TokenKind, hash_token, new_token_record
-from governance.live import TokenRefused, issue, token_hash
+from governance.live import TokenRefused, issue
 from governance.policy import default_policy
 from governance.records import AuditEvent, PromotionRequest, RequestStatus, StrategyDoc
 from governance.registration import strategy_registration
@@ -223,17 +223,17 @@ async def test_confirmation_tokens_are_single_use(store: GovernanceStore, tenant
     await store.put_confirmation_token(live)
     with pytest.raises(RecordConflict):
         await store.put_confirmation_token(live)
-    used = await store.redeem_confirmation_token(tenant, token_hash("c0nfirm"), "r1", "dave", NOW)
+    used = await store.redeem_confirmation_token(tenant, hash_token("c0nfirm"), "r1", "dave", NOW)
     assert used.redeemed_at == NOW
     # The same redemption again (an activity retry) returns the same answer.
-    again = await store.redeem_confirmation_token(tenant, token_hash("c0nfirm"), "r1", "dave", NOW)
+    again = await store.redeem_confirmation_token(tenant, hash_token("c0nfirm"), "r1", "dave", NOW)
     assert again == used
     with pytest.raises(TokenRefused):
         await store.redeem_confirmation_token(
-            tenant, token_hash("c0nfirm"), "r1", "dave", NOW + timedelta(1)
+            tenant, hash_token("c0nfirm"), "r1", "dave", NOW + timedelta(1)
         )
     with pytest.raises(TokenRefused):
-        await store.redeem_confirmation_token(tenant, token_hash("nope"), "r1", "dave", NOW)
+        await store.redeem_confirmation_token(tenant, hash_token("nope"), "r1", "dave", NOW)
 
 
 async def test_audit_events_are_create_only(store: GovernanceStore, tenant: str) -> None:
