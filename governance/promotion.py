@@ -212,3 +212,48 @@ def auto_approvals(
 
 def may_cancel(request: PromotionInput, user: str, roles: list[Role] | None) -> bool:
     return user == request.requested_by or Role.ADMIN in (roles or [])
+
+
+def changed_since_read(
+    request: PromotionInput,
+    strategy: StrategyDoc | None,
+    from_stage: LifecycleStage | None,
+    expected_last_record_id: str | None,
+) -> str | None:
+    """Why the strategy is no longer as the request saw it at its start (None: unchanged).
+
+    The final check's early answer; the commit's precondition re-checks the same in the store's
+    transaction, so a change that lands in between is still refused there.
+    """
+    if strategy is None:
+        return "the strategy is no longer registered"
+    if strategy.lifecycle_stage != from_stage:
+        return f"the strategy moved to {strategy.lifecycle_stage}"
+    if strategy.last_stage_change_record_id != expected_last_record_id:
+        return f"another record ({strategy.last_stage_change_record_id}) landed meanwhile"
+    if request.decision == Decision.PROMOTE and strategy.freeze:
+        return f"the strategy was frozen ({strategy.freeze_reason})"
+    return None
+
+
+def needs_live_token(request: PromotionInput) -> bool:
+    """PAPER -> LIVE (and its renewal): each final authorizer confirms with a token."""
+    return request.to_stage == LifecycleStage.LIVE and request.decision == Decision.PROMOTE
+
+
+def live_token_valid(token_expiry: dict[str, datetime], now: datetime) -> bool:
+    """At commit, at least one final authorizer's confirmation is still within its TTL."""
+    return any(expiry > now for expiry in token_expiry.values())
+
+
+def auto_approval_due(
+    policy: PromotionPolicy, transition: Transition | None, approvals: list[Approval]
+) -> bool:
+    """A non-production tenant's policy grants the approvals itself, once, before anyone."""
+    return transition is not None and policy.auto_approves(transition) and not approvals
+
+
+def report_changed(shown_hash: str | None, current: EligibilityReport | None) -> bool:
+    """An approval given on another report than the current one is refused (the approver must
+    review what is true now)."""
+    return current is not None and shown_hash != current.metrics_hash
