@@ -60,6 +60,10 @@ class Settings(BaseModel):
     oidc_issuer: str | None = None
     oidc_audience: str = "stratgate"
     oidc_jwks_url: str | None = None
+    # Ed25519 keys of approval assertions (base64 of the raw 32 bytes). Unset, the embedded
+    # stack keeps one in $STRATGATE_HOME/assertion.key, made on first use.
+    assertion_key: str | None = None
+    assertion_public_keys: list[str] = []
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -83,4 +87,10 @@ class Settings(BaseModel):
             oidc_issuer=env.get("STRATGATE_OIDC_ISSUER") or None,
             oidc_audience=env.get("STRATGATE_OIDC_AUDIENCE", "stratgate"),
             oidc_jwks_url=env.get("STRATGATE_OIDC_JWKS_URL") or None,
+            assertion_key=env.get("STRATGATE_ASSERTION_KEY") or None,
+            assertion_public_keys=[
+                k.strip()
+                for k in env.get("STRATGATE_ASSERTION_PUBLIC_KEYS", "").split(",")
+                if k.strip()
+            ],
         )

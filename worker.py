@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -21,6 +22,7 @@ from activities.commit import CommitActivities
 from activities.context import ContextActivities
 from activities.eligibility import EligibilityActivities, EligibilityEvaluator
 from activities.risk import RiskActivities
+from app.signing import public_keys
 from governance.audit_log import configure as configure_logging
 from governance.records import RuntimeFingerprint
 from settings import Settings
@@ -61,14 +63,16 @@ def activities_for(
     client: Client,
     evaluator: EligibilityEvaluator,
     runtime: RuntimeFingerprint | None = None,
+    assertion_keys: list[Ed25519PublicKey] | None = None,
 ) -> Sequence[Callable[..., Any]]:
-    context = ContextActivities(store)
+    context = ContextActivities(store, assertion_keys or [])
     commit = CommitActivities(store, runtime)
     eligibility = EligibilityActivities(store, evaluator)
     risk = RiskActivities(store, client, runtime)
     return [
         context.load_context,
         context.approver_roles,
+        context.check_approver,
         commit.commit_stage_change,
         commit.save_request,
         commit.append_audit_event,
@@ -87,12 +91,13 @@ def build_worker(
     task_queue: str,
     evaluator: EligibilityEvaluator,
     runtime: RuntimeFingerprint | None = None,
+    assertion_keys: list[Ed25519PublicKey] | None = None,
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities_for(store, client, evaluator, runtime),
+        activities=activities_for(store, client, evaluator, runtime, assertion_keys),
         # The eligibility activity hands its NumPy work to a thread of its own.
         activity_executor=ThreadPoolExecutor(max_workers=8),
     )
@@ -111,7 +116,12 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     store = open_store(settings)
     worker = build_worker(
-        client, store, settings.task_queue, default_evaluator(settings), fingerprint(settings)
+        client,
+        store,
+        settings.task_queue,
+        default_evaluator(settings),
+        fingerprint(settings),
+        public_keys(settings),
     )
     async with worker:
         await (stop or asyncio.Event()).wait()

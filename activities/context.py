@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from temporalio import activity
 
-from activities.contracts import ApproverRef, StrategyContext, StrategyRef
+from activities.contracts import ApproverCheck, ApproverRef, StrategyContext, StrategyRef
+from activities.errors import refusal
 from activities.reconcile import reconcile_breaker
+from governance.assertion import AssertionRefused, verify
 from governance.errors import GovernanceError
 from governance.policy import effective_policy
 from governance.roles import Role
@@ -15,8 +18,10 @@ from store.port import GovernanceStore
 
 
 class ContextActivities:
-    def __init__(self, store: GovernanceStore):
+    def __init__(self, store: GovernanceStore, assertion_keys: list[Ed25519PublicKey]):
         self.store = store
+        # The API's published public keys; with none, no human approval can count (closed).
+        self.assertion_keys = assertion_keys
 
     @activity.defn(name="load_context")
     async def load_context(self, ref: StrategyRef) -> StrategyContext:
@@ -43,3 +48,15 @@ class ContextActivities:
     @activity.defn(name="approver_roles")
     async def approver_roles(self, ref: ApproverRef) -> list[Role] | None:
         return await self.store.get_approver_roles(ref.tenant_id, ref.user)
+
+    @activity.defn(name="check_approver")
+    async def check_approver(self, check: ApproverCheck) -> list[Role] | None:
+        """The approver's current directory roles, once the API's signed assertion says that
+        this very person approves this request, in this role, on this report."""
+        try:
+            verify(
+                check.assertion, self.assertion_keys, expected=check.claim, now=datetime.now(UTC)
+            )
+        except AssertionRefused as exc:
+            raise refusal(exc) from None
+        return await self.store.get_approver_roles(check.claim.tenant_id, check.claim.person)

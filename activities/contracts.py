@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from governance.assertion import ApprovalAssertion, ApprovalClaim
 from governance.policy import PromotionPolicy
 from governance.records import StrategyDoc
 from governance.stages import LifecycleStage
@@ -47,6 +48,15 @@ class ApproverRef(BaseModel):
 
     tenant_id: str
     user: str
+
+
+class ApproverCheck(BaseModel):
+    """An approval to count: the person's directory roles, once their assertion verifies."""
+
+    model_config = ConfigDict(frozen=True)
+
+    claim: ApprovalClaim  # what the approval says
+    assertion: ApprovalAssertion | None
 
 
 class RedeemInput(BaseModel):

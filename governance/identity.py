@@ -32,13 +32,43 @@ class ApiToken(BaseModel):
     revoked_at: UtcDatetime | None = None
 
 
+class AuthMethod(StrEnum):
+    """How the acting principal was authenticated."""
+
+    API_TOKEN = "api_token"
+    OIDC = "oidc"
+    # Direct access to the embedded stack's Temporal and store, with no token: recorded as such,
+    # never as a named person (an approval needs the API's signed assertion).
+    LOCAL_OPERATOR = "local_operator"
+
+
+LOCAL_OPERATOR_PREFIX = "local_operator:"
+
+
 class Principal(BaseModel):
+    """Who is acting, how they were authenticated, and for which tenant."""
+
     model_config = ConfigDict(frozen=True)
 
     tenant_id: str
     subject: str
     kind: TokenKind
     scopes: list[str] = Field(default_factory=list)
+    via: AuthMethod = AuthMethod.API_TOKEN
+
+    @classmethod
+    def local_operator(cls, tenant_id: str, name: str) -> Principal:
+        return cls(
+            tenant_id=tenant_id,
+            subject=f"{LOCAL_OPERATOR_PREFIX}{name}",
+            kind=TokenKind.PERSONAL,
+            via=AuthMethod.LOCAL_OPERATOR,
+        )
+
+    @property
+    def authenticated_person(self) -> bool:
+        """A person whose identity a token proved (may approve, with a signed assertion)."""
+        return self.kind == TokenKind.PERSONAL and self.via != AuthMethod.LOCAL_OPERATOR
 
 
 class Unauthenticated(GovernanceError):

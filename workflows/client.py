@@ -143,8 +143,8 @@ def _refused(exc: WorkflowUpdateFailedError) -> Refused:
     if isinstance(cause, ApplicationError):
         details = cause.details[0] if cause.details else {}
         field = details.get("field") if isinstance(details, dict) else None
-        return Refused(cause.message, field=field, code=cause.type or "refused")
-    return Refused(str(cause or exc), code="refused")
+        return Refused(cause.message, field=field, code=cause.type or "governance_error")
+    return Refused(str(cause or exc), code="governance_error")
 
 
 async def _update(

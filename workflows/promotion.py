@@ -390,7 +390,7 @@ class PromotionWorkflow:
     @workflow.update
     async def approve(self, inp: ApproveInput) -> PromotionStatus:
         s = self.state
-        roles = await self.calls.roles_of(inp.approver)
+        roles = await self.calls.check_approver(inp)
         self._check_still_open()
         self._check_approval(inp, roles)
         if needs_live_token(self.request) and inp.role == Role.FINAL_AUTHORIZER:

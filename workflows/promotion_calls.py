@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.commit import CommitActivities
     from activities.context import ContextActivities
     from activities.contracts import (
+        ApproverCheck,
         ApproverRef,
         EvaluateInput,
         RedeemInput,
@@ -22,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         StrategyRef,
     )
     from activities.eligibility import EligibilityActivities
+    from governance.assertion import ApprovalClaim
     from governance.live import ConfirmationToken
     from governance.policy import PromotionPolicy
     from governance.promotion import REQUEST_STATUS, PromotionInput, promotion_workflow_id
@@ -30,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from governance.report import EligibilityReport
     from governance.roles import Role
     from workflows.options import EVALUATE, QUICK
-    from workflows.promotion_state import PromotionState
+    from workflows.promotion_state import ApproveInput, PromotionState
 
 
 def refuse(message: str, code: str, field: str | None = None) -> ApplicationError:
@@ -88,6 +90,32 @@ class PromotionCalls:
             raise refuse(
                 f"approver directory unavailable: {cause_of(exc)}", "unavailable"
             ) from None
+
+    async def check_approver(self, inp: ApproveInput) -> list[Role] | None:
+        """The approver's current roles, once the API's assertion for this approval verifies."""
+        claim = ApprovalClaim(
+            request_id=self.request.request_id,
+            role=inp.role,
+            person=inp.approver,
+            metrics_hash=inp.metrics_hash,
+            issued_at=inp.assertion.claim.issued_at if inp.assertion else workflow.now(),
+            tenant_id=self.request.tenant_id,
+        )
+        try:
+            return await workflow.execute_activity_method(
+                ContextActivities.check_approver,
+                ApproverCheck(claim=claim, assertion=inp.assertion),
+                **QUICK,
+            )
+        except ActivityError as exc:
+            if is_cancelled_exception(exc):
+                raise refuse("the request ended while this was checked", "request_ended") from None
+            code = getattr(exc.cause, "type", None) or "unavailable"
+            if code != "assertion_refused":
+                raise refuse(
+                    f"approver directory unavailable: {cause_of(exc)}", "unavailable"
+                ) from None
+            raise refuse(cause_of(exc), code, "assertion") from None
 
     async def redeem(self, user: str, token: str) -> ConfirmationToken:
         try:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from governance import approvals as rules
+from governance.assertion import ApprovalAssertion
 from governance.policy import ApprovalRequirement, PromotionPolicy
 from governance.promotion import Phase, PromotionInput
 from governance.records import Approval
@@ -24,6 +25,8 @@ class ApproveInput(BaseModel):
     comment: str = ""
     # PAPER -> LIVE: each final authorizer confirms with a token from `stratgate live confirm`.
     confirmation_token: str | None = None
+    # Signed by the API for the authenticated person: without it the approval does not count.
+    assertion: ApprovalAssertion | None = None
 
 
 class RejectInput(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -10,10 +11,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.eligibility import EligibilityEvaluator
+from app import requests
+from app.ports import Ports
+from governance.assertion import raw_public
+from governance.identity import Principal, TokenKind
 from governance.policy import PromotionPolicy, default_policy
 from governance.promotion import Phase, PromotionInput
 from governance.records import StrategyDoc
@@ -23,7 +29,12 @@ from governance.stages import Decision, LifecycleStage, execution_mode_for
 from store.sqlite import SqliteStore
 from worker import build_worker
 from workflows import client as wf
-from workflows.promotion_state import ApproveInput, PromotionOutcome, PromotionStatus
+from workflows.promotion_state import PromotionOutcome, PromotionStatus
+
+# The test suite's API key: approvals are signed with it, and workers accept only it.
+SIGNER = Ed25519PrivateKey.generate()
+ASSERTION_KEYS = [SIGNER.public_key()]
+ASSERTION_PUBLIC_KEY = base64.b64encode(raw_public(SIGNER.public_key())).decode()
 
 DEMO_APPROVERS = {
     "alice": [Role.STRATEGY_REVIEWER],
@@ -82,7 +93,9 @@ class Stack:
 
     @asynccontextmanager
     async def worker(self, evaluator: EligibilityEvaluator) -> AsyncIterator[Worker]:
-        worker = build_worker(self.client, self.store, self.task_queue, evaluator)
+        worker = build_worker(
+            self.client, self.store, self.task_queue, evaluator, assertion_keys=ASSERTION_KEYS
+        )
         async with worker:
             yield worker
 
@@ -130,12 +143,23 @@ class Stack:
     ) -> PromotionStatus:
         return await self.wait_for(strategy_id, lambda s: s.phase == phase, timeout)
 
+    def ports(self) -> Ports:
+        return Ports(
+            store=self.store, client=self.client, task_queue=self.task_queue, signer=SIGNER
+        )
+
     async def approve(
         self, strategy_id: str, approver: str, role: Role, token: str | None = None, **kw: Any
     ) -> PromotionStatus:
+        """As the API does it: the person authenticated, the approval signed for them."""
         status = await self.status(strategy_id)
-        inp = ApproveInput(
-            approver=approver,
+        who = Principal(tenant_id=self.tenant, subject=approver, kind=TokenKind.PERSONAL)
+        return await requests.approve(
+            self.ports(),
+            who,
+            tenant_id=self.tenant,
+            uid="quant",
+            strategy_id=strategy_id,
             role=role,
             metrics_hash=kw.pop(
                 "metrics_hash", status.report.metrics_hash if status.report else None
@@ -143,7 +167,6 @@ class Stack:
             comment=kw.pop("comment", "looks good"),
             confirmation_token=token,
         )
-        return await wf.approve(self.client, self.tenant, "quant", strategy_id, inp)
 
     async def outcome(self, strategy_id: str, uid: str = "quant") -> PromotionOutcome:
         handle = wf.promotion_handle(self.client, self.tenant, uid, strategy_id)

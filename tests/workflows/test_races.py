@@ -21,7 +21,7 @@ from governance.stages import Decision
 from governance.stages import LifecycleStage as S
 from store.sqlite import SqliteStore
 from tests.workflows.evidence_fixtures import seed_evidence
-from tests.workflows.harness import Stack, fast_policy
+from tests.workflows.harness import ASSERTION_KEYS, Stack, fast_policy
 from worker import build_worker
 from workflows import client as wf
 
@@ -90,7 +90,9 @@ async def test_worker_killed_mid_commit_writes_exactly_one_record(stack_factory:
     await stack.seed(fast_policy(), {"edge": S.OBSERVE})
     evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.6})
     crashing = CrashAfterCommit(stack.store.db_path)
-    first = build_worker(stack.client, crashing, stack.task_queue, evaluator)
+    first = build_worker(
+        stack.client, crashing, stack.task_queue, evaluator, assertion_keys=ASSERTION_KEYS
+    )
     run = asyncio.create_task(first.run())
     await stack.request("edge", S.SHADOW)
     await stack.wait_phase("edge", Phase.AWAITING_APPROVALS)

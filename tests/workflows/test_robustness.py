@@ -67,3 +67,55 @@ async def test_a_retried_risk_activity_finishes_its_effect_exactly_once(
     audit = await stack.store.list_audit_events(stack.tenant, "quant", "momo")
     marker = risk_audit_id(stack.tenant, "quant", "momo", event.event_id)
     assert sorted(e.event_id for e in audit) == sorted([audit_id, marker])
+
+
+async def test_temporal_access_alone_cannot_forge_an_approval(stack_factory: Stack) -> None:
+    """An update sent straight to Temporal, without the API's signed assertion, or with one
+    for another person or report, or signed by an unpublished key, is refused naming why."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from governance.assertion import ApprovalClaim, sign
+    from tests.workflows.harness import SIGNER
+    from workflows.promotion_state import ApproveInput
+
+    stack = stack_factory
+    await stack.seed(fast_policy(), {"edge": S.OBSERVE})
+    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.6})
+    async with stack.worker(evaluator):
+        await stack.request("edge", S.SHADOW)
+        status = await stack.wait_phase("edge", Phase.AWAITING_APPROVALS)
+        assert status.report is not None
+        claim = ApprovalClaim(
+            request_id=status.request_id,
+            role=Role.STRATEGY_REVIEWER,
+            person="alice",
+            metrics_hash=status.report.metrics_hash,
+            issued_at=datetime.now(UTC),
+            tenant_id=stack.tenant,
+        )
+        forged = {
+            "no assertion": None,
+            "unpublished key": sign(Ed25519PrivateKey.generate(), claim),
+            "another person": sign(SIGNER, claim.model_copy(update={"person": "bob"})),
+            "another report": sign(SIGNER, claim.model_copy(update={"metrics_hash": "0" * 64})),
+        }
+        for case, assertion in forged.items():
+            inp = ApproveInput(
+                approver="alice",
+                role=Role.STRATEGY_REVIEWER,
+                metrics_hash=status.report.metrics_hash,
+                assertion=assertion,
+            )
+            with pytest.raises(wf.Refused) as refused:
+                await wf.approve(stack.client, stack.tenant, "quant", "edge", inp)
+            assert refused.value.code == "assertion_refused", (case, refused.value.message)
+            assert refused.value.field == "assertion"
+        assert (await stack.status("edge")).approvals == []  # nothing counted
+        inp = ApproveInput(
+            approver="alice",
+            role=Role.STRATEGY_REVIEWER,
+            metrics_hash=status.report.metrics_hash,
+            assertion=sign(SIGNER, claim),
+        )
+        await wf.approve(stack.client, stack.tenant, "quant", "edge", inp)
+        assert (await stack.outcome("edge")).phase == Phase.COMMITTED

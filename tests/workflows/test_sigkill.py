@@ -30,7 +30,7 @@ from governance.roles import Role
 from governance.stages import Decision
 from governance.stages import LifecycleStage as S
 from tests.workflows.evidence_fixtures import seed_evidence
-from tests.workflows.harness import Stack, fast_policy
+from tests.workflows.harness import ASSERTION_PUBLIC_KEY, Stack, fast_policy
 
 LONG = os.environ.get("STRATGATE_CAMPAIGN") == "long"
 STRATEGIES = [f"s{i}" for i in range(40 if LONG else 6)]
@@ -46,6 +46,7 @@ def start_worker(stack: Stack, evidence: Path) -> subprocess.Popen[bytes]:
         "STRATGATE_DB": str(stack.store.db_path),
         "STRATGATE_EVIDENCE_DIR": str(evidence),
         "STRATGATE_HOME": str(stack.tmp / "home"),
+        "STRATGATE_ASSERTION_PUBLIC_KEYS": ASSERTION_PUBLIC_KEY,
     }
     log = open(stack.tmp / "workers.log", "ab")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(

@@ -1,0 +1,39 @@
+"""What a use case may reach: the store's ports, Temporal, the assertion signer, the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from temporalio.client import Client
+
+from governance.errors import GovernanceError
+from store.port import GovernanceStore
+
+
+class Unavailable(GovernanceError):
+    """A service the use case needs is not there (503, not a refusal of the input)."""
+
+    code = "unavailable"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Ports:
+    store: GovernanceStore
+    client: Client | None
+    task_queue: str
+    # Signs approvals for people the caller authenticated (the API); None where nobody was
+    # authenticated (a local operator), so no approval can be given from there.
+    signer: Ed25519PrivateKey | None = None
+    now: Callable[[], datetime] = field(default=_utcnow)
+
+    def temporal(self) -> Client:
+        if self.client is None:
+            raise Unavailable("no Temporal connection: is the stack running?", field="temporal")
+        return self.client

@@ -1,0 +1,175 @@
+"""Promotion and unfreeze requests: make one, read it, approve, reject, cancel."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from app.ports import Ports
+from governance.assertion import ApprovalClaim, sign
+from governance.errors import GovernanceError, NotFound
+from governance.identity import Principal, require_person, require_tenant
+from governance.promotion import promotion_workflow_id
+from governance.report import EligibilityReport
+from governance.roles import Role
+from governance.stages import Decision, LifecycleStage
+from workflows import client as wf
+from workflows.promotion_state import ApproveInput, CancelInput, PromotionStatus, RejectInput
+
+
+class Created(BaseModel):
+    request_id: str
+    workflow_id: str
+
+
+def _person(who: Principal, tenant_id: str) -> None:
+    require_tenant(who, tenant_id)
+    require_person(who)
+
+
+async def request_promotion(
+    ports: Ports,
+    who: Principal,
+    *,
+    tenant_id: str,
+    uid: str,
+    strategy_id: str,
+    to_stage: LifecycleStage,
+    reason: str = "",
+) -> Created:
+    _person(who, tenant_id)
+    made = await wf.request_promotion(
+        ports.temporal(),
+        ports.store,
+        ports.task_queue,
+        tenant_id=tenant_id,
+        uid=uid,
+        strategy_id=strategy_id,
+        to_stage=to_stage,
+        requested_by=who.subject,
+        reason=reason,
+    )
+    return Created(
+        request_id=made.request_id,
+        workflow_id=promotion_workflow_id(tenant_id, uid, strategy_id),
+    )
+
+
+async def request_unfreeze(
+    ports: Ports, who: Principal, *, tenant_id: str, uid: str, strategy_id: str, reason: str = ""
+) -> Created:
+    """An unfreeze keeps the stage: it is requested at the strategy's current one."""
+    _person(who, tenant_id)
+    doc = await ports.store.get_strategy(tenant_id, uid, strategy_id)
+    if doc is None:
+        raise unknown_strategy(tenant_id, uid, strategy_id)
+    made = await wf.request_promotion(
+        ports.temporal(),
+        ports.store,
+        ports.task_queue,
+        tenant_id=tenant_id,
+        uid=uid,
+        strategy_id=strategy_id,
+        to_stage=doc.lifecycle_stage,
+        requested_by=who.subject,
+        reason=reason,
+        decision=Decision.UNFREEZE,
+    )
+    return Created(
+        request_id=made.request_id,
+        workflow_id=promotion_workflow_id(tenant_id, uid, strategy_id),
+    )
+
+
+def unknown_strategy(tenant_id: str, uid: str, strategy_id: str) -> GovernanceError:
+    return GovernanceError(
+        f"unknown strategy {uid}/{strategy_id} in tenant {tenant_id}",
+        field="strategy_id",
+        code="unknown_strategy",
+    )
+
+
+async def promotion_status(
+    ports: Ports, who: Principal, *, tenant_id: str, uid: str, strategy_id: str
+) -> PromotionStatus:
+    _person(who, tenant_id)
+    if await ports.store.get_strategy(tenant_id, uid, strategy_id) is None:
+        raise unknown_strategy(tenant_id, uid, strategy_id)
+    return await wf.promotion_status(ports.temporal(), tenant_id, uid, strategy_id)
+
+
+async def read_report(
+    ports: Ports, who: Principal, *, tenant_id: str, metrics_hash: str
+) -> EligibilityReport:
+    _person(who, tenant_id)
+    report = await ports.store.get_evaluation_report(tenant_id, metrics_hash)
+    if report is None:
+        raise NotFound(f"no eligibility report {metrics_hash}", field="metrics_hash")
+    return report
+
+
+async def approve(
+    ports: Ports,
+    who: Principal,
+    *,
+    tenant_id: str,
+    uid: str,
+    strategy_id: str,
+    role: Role,
+    metrics_hash: str | None,
+    comment: str = "",
+    confirmation_token: str | None = None,
+) -> PromotionStatus:
+    """An approval by the authenticated person, with the API's signed assertion of who it is.
+
+    A local operator has no proven identity: the workflow would refuse the approval, so it is
+    refused here first, saying how to approve instead.
+    """
+    _person(who, tenant_id)
+    if not who.authenticated_person or ports.signer is None:
+        raise GovernanceError(
+            "approvals are given by a person authenticated by the API: use the API, the web "
+            "UI or the CLI with your token (STRATGATE_TOKEN)",
+            field="authorization",
+            code="assertion_refused",
+        )
+    status = await wf.promotion_status(ports.temporal(), tenant_id, uid, strategy_id)
+    claim = ApprovalClaim(
+        request_id=status.request_id,
+        role=role,
+        person=who.subject,
+        metrics_hash=metrics_hash,
+        issued_at=ports.now(),
+        tenant_id=tenant_id,
+    )
+    inp = ApproveInput(
+        approver=who.subject,
+        role=role,
+        metrics_hash=metrics_hash,
+        comment=comment,
+        confirmation_token=confirmation_token,
+        assertion=sign(ports.signer, claim),
+    )
+    return await wf.approve(ports.temporal(), tenant_id, uid, strategy_id, inp)
+
+
+async def reject(
+    ports: Ports,
+    who: Principal,
+    *,
+    tenant_id: str,
+    uid: str,
+    strategy_id: str,
+    role: Role,
+    comment: str = "",
+) -> PromotionStatus:
+    _person(who, tenant_id)
+    inp = RejectInput(user=who.subject, role=role, comment=comment)
+    return await wf.reject(ports.temporal(), tenant_id, uid, strategy_id, inp)
+
+
+async def cancel(
+    ports: Ports, who: Principal, *, tenant_id: str, uid: str, strategy_id: str, reason: str = ""
+) -> PromotionStatus:
+    _person(who, tenant_id)
+    inp = CancelInput(user=who.subject, reason=reason)
+    return await wf.cancel(ports.temporal(), tenant_id, uid, strategy_id, inp)

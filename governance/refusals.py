@@ -1,0 +1,42 @@
+"""The vocabulary of refusals: every `code` a caller can receive, in one enum.
+
+Each entry point maps these to its own form once (the HTTP status table in `api/errors.py`, the
+CLI's exit codes); `tests/test_refusal_codes.py` fails when code uses a string not listed here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RefusalCode(StrEnum):
+    # Who is asking
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    ASSERTION_REFUSED = "assertion_refused"
+    # What they ask about
+    NOT_FOUND = "not_found"
+    UNKNOWN_STRATEGY = "unknown_strategy"
+    INVALID_REQUEST = "invalid_request"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    INVALID_POLICY = "invalid_policy"
+    MISSING_POLICY = "missing_policy"
+    INVALID_TRANSITION = "invalid_transition"
+    EVIDENCE_SCHEMA = "evidence_schema"
+    # The rules of approval
+    APPROVAL_REFUSED = "approval_refused"
+    REPORT_CHANGED = "report_changed"
+    CONFIRMATION_TOKEN_REQUIRED = "confirmation_token_required"
+    CONFIRMATION_TOKEN_REFUSED = "confirmation_token_refused"
+    CANCEL_REFUSED = "cancel_refused"
+    # The state moved
+    WRONG_PHASE = "wrong_phase"
+    REQUEST_ENDED = "request_ended"
+    REQUEST_IN_FLIGHT = "request_in_flight"
+    PRECONDITION_FAILED = "precondition_failed"
+    RECORD_CONFLICT = "record_conflict"
+    # Stored state that can no longer be trusted, a service that is not there
+    RECORD_CORRUPT = "record_corrupt"
+    MIGRATION_FAILED = "migration_failed"
+    UNAVAILABLE = "unavailable"
+    GOVERNANCE_ERROR = "governance_error"
