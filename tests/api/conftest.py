@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import socket
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,10 +13,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.app import create_app
 from api.deps import ApiDeps
+from cli.api_server import EmbeddedServer
 from governance.identity import TokenKind, new_token_record
 from governance.stages import LifecycleStage as S
 from store.sqlite import SqliteStore
@@ -25,6 +31,7 @@ from tests.workflows.test_demotion import no_evidence_needed
 class Api:
     http: httpx.AsyncClient
     stack: Stack
+    app: FastAPI
 
     async def token(
         self,
@@ -56,6 +63,14 @@ class Api:
             len(await store.list_requests(t)),
         )
 
+    def snapshot(self) -> list[str]:
+        """Every row of every table of the store, read beside the store's own connection."""
+        conn = sqlite3.connect(f"file:{self.stack.store.db_path}?mode=ro", uri=True)
+        try:
+            return list(conn.iterdump())
+        finally:
+            conn.close()
+
 
 @pytest.fixture
 async def api(
@@ -69,8 +84,27 @@ async def api(
         stack.worker(no_evidence_needed),
         httpx.AsyncClient(transport=transport, base_url="http://stratgate.test") as http,
     ):
-        yield Api(http, stack)
+        yield Api(http, stack, app)
 
 
 def expired() -> datetime:
     return datetime.now(UTC) - timedelta(days=2)
+
+
+@pytest.fixture
+async def served(api: Api) -> AsyncIterator[str]:
+    """The same app behind a real uvicorn on a loopback port: the server's own parsing too."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = EmbeddedServer(
+        uvicorn.Config(api.app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
