@@ -107,6 +107,9 @@ async def post_risk_events(
     events = body if isinstance(body, list) else [body]
     if not 1 <= len(events) <= 500:
         raise Forbidden("a batch carries 1 to 500 events", field="body")
+    # The whole batch is refused if one event names an unknown strategy: nothing half-sent.
+    for uid, strategy_id in dict.fromkeys((e.uid, e.strategy_id) for e in events):
+        await wf.require_registered(d.store, tenant, uid, strategy_id)
     accepted = []
     for item in events:
         event = RiskEvent(

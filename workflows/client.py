@@ -21,7 +21,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from activities.reconcile import StrategyStore, reconcile_breaker
-from governance.errors import GovernanceError, InvalidTransition
+from governance.errors import GovernanceError, InvalidTransition, UnknownStrategy
 from governance.policy import effective_policy
 from governance.promotion import (
     PromotionInput,
@@ -180,6 +180,15 @@ async def cancel(
     client: Client, tenant_id: str, uid: str, strategy_id: str, inp: CancelInput
 ) -> PromotionStatus:
     return await _update(client, tenant_id, uid, strategy_id, PromotionWorkflow.cancel, inp)
+
+
+async def require_registered(
+    store: StrategyStore, tenant_id: str, uid: str, strategy_id: str
+) -> None:
+    """Refuse a risk event for a strategy that is not registered, before any workflow starts:
+    a demotion workflow for it would only fail, and a typo would pass for a delivered event."""
+    if await store.get_strategy(tenant_id, uid, strategy_id) is None:
+        raise UnknownStrategy(tenant_id, uid, strategy_id)
 
 
 async def send_risk_event(
