@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import secrets
 import socket
 import sqlite3
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.app import create_app
 from api.deps import ApiDeps
+from api.oidc import OidcConfig, OidcVerifier
 from cli.api_server import EmbeddedServer
 from governance.identity import TokenKind, new_token_record
 from governance.stages import LifecycleStage as S
@@ -108,3 +116,39 @@ async def served(api: Api) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await serving
+
+
+ISSUER, AUDIENCE = "https://login.example.test/", "stratgate"
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> Iterator[tuple[rsa.RSAPrivateKey, OidcVerifier]]:
+    """An RSA key and a verifier that fetches its JWKS over HTTP on loopback."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    served = tmp_path / "jwks"
+    served.mkdir()
+    (served / "jwks.json").write_text(
+        json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]})
+    )
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(served))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    try:
+        yield key, OidcVerifier(OidcConfig(ISSUER, AUDIENCE, url))
+    finally:
+        server.shutdown()
+
+
+def sign(key: rsa.RSAPrivateKey, **claims: object) -> str:
+    body = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "bob",
+        "tenant_id": "demo",
+        "exp": int(time.time()) + 300,
+        **claims,
+    }
+    return jwt.encode(body, key, algorithm="RS256", headers={"kid": "k1"})
