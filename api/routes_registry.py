@@ -8,11 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from activities.halt_file import read_kill_switch
 from api.deps import Caller, Deps, temporal
 from api.schemas import FreezeIn, RiskEventIn
 from governance.chain import ChainVerification, verify_chain
 from governance.errors import NotFound, RecordCorrupt
-from governance.gate import GateDecision, GateInputs, decide, kill_switch_engaged
+from governance.gate import GateDecision, GateInputs, decide
 from governance.identity import (
     RISK_EVENTS_WRITE,
     Forbidden,
@@ -197,11 +198,13 @@ async def gate(
     """For the trading runtime: the mode it may run in now, with every reason."""
     require_tenant(who, tenant)
     status = await d.store.get_system_status()
+    halt = read_kill_switch()
     return decide(
         GateInputs(
             now=datetime.now(UTC),
             # The service's own halt switch wins over whatever the caller reports.
-            kill_switch=True if kill_switch_engaged() else kill_switch,
+            kill_switch=True if halt.engaged else kill_switch,
+            kill_switch_reason=halt.reason,
             marketdata_age_ms=marketdata_age_ms,
             agent_state=agent_state,
             trading_mode=trading_mode,
