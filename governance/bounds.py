@@ -71,7 +71,8 @@ def check_json(
         return OutOfBounds(field, f"nesting depth {depth} exceeds the limit of {max_depth}")
     try:
         size = len(rfc8785.dumps(value))
-    except rfc8785.CanonicalizationError as exc:
+    except (rfc8785.CanonicalizationError, UnicodeError) as exc:
+        # UnicodeError: a lone surrogate in a key (in a value it is a CanonicalizationError).
         return OutOfBounds(field, f"not canonical JSON ({exc})")
     if size > max_bytes:
         return OutOfBounds(

@@ -30,6 +30,7 @@ WHERE = ("--tenant", "demo", "--uid", "quant", "--strategy", "momo", "--kind", "
         ),
         (json.dumps({"n": 2**60}), "details: not canonical JSON"),
         ('{"a": NaN}', "details: not canonical JSON"),
+        ('{"\\ud800": 1}', "details: not canonical JSON"),  # a lone surrogate as a key
         ("[1]", "details: must be a JSON object"),
         ("{oops", "details: not JSON"),
     ],

@@ -51,10 +51,20 @@ def test_details_at_the_limits_pass_and_one_past_them_is_refused() -> None:
     assert str(too_big) == "details: 16385 bytes of canonical JSON exceeds the limit of 16384 bytes"
 
 
-@pytest.mark.parametrize("value", [2**53, -(2**60), float("nan"), float("inf")])
-def test_values_canonical_json_cannot_encode_are_refused(value: float) -> None:
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"n": 2**53},
+        {"n": -(2**60)},
+        {"n": float("nan")},
+        {"n": float("inf")},
+        {"s": "\ud800"},  # a lone surrogate: JSON text may escape one, UTF-8 cannot hold it
+        {"\ud800": 1},
+    ],
+)
+def test_values_canonical_json_cannot_encode_are_refused(details: dict[str, Any]) -> None:
     # They would pass json.loads but break every hash of the risk history later.
-    problem = check_json({"n": value}, "details")
+    problem = check_json(details, "details")
     assert problem is not None and problem.reason.startswith("not canonical JSON")
 
 
