@@ -6,6 +6,7 @@ workflow updates and the same identity checks as /v1, so the UI can do nothing t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -27,6 +28,8 @@ from workflows.promotion_state import ApproveInput, PromotionStatus, RejectInput
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["COMMENT_MAX"] = COMMENT_MAX
+# Personal tokens and OIDC JWTs are both visible ASCII.
+TOKEN_TEXT = re.compile(r"[\x21-\x7e]{1,4096}")
 
 
 def install(app: FastAPI) -> None:
@@ -40,8 +43,13 @@ def install(app: FastAPI) -> None:
 
     @app.post("/ui/login", include_in_schema=False)
     async def login(token: Annotated[str, Form()]) -> Response:
+        token = token.strip()
+        if not TOKEN_TEXT.fullmatch(token):
+            # A cookie carries Latin-1 at most: anything else would fail when it is set.
+            error = quote("that is not a stratgate token (visible ASCII, at most 4096 characters)")
+            return RedirectResponse(f"/ui/login?error={error}", status_code=303)
         response = RedirectResponse("/ui/", status_code=303)
-        response.set_cookie("stratgate_token", token.strip(), httponly=True, samesite="strict")
+        response.set_cookie("stratgate_token", token, httponly=True, samesite="strict")
         return response
 
     @app.post("/ui/logout", include_in_schema=False)
