@@ -126,8 +126,12 @@ async def test_a_real_server_answers_every_refusal_without_dropping_the_connecti
         for depth in (300, 900, 10_000):
             r = await http.post(url, content=deep(depth), headers=svc)
             assert r.status_code == 422 and r.json()["field"] == "body", r.text
+        # Headers too large for the server itself: its own refusal (plain text, before the
+        # app), a 4xx all the same.
+        huge = await http.get(url, headers={"authorization": "Bearer " + "A" * 1_000_000})
+        assert huge.status_code == 400, huge.text
         assert api.snapshot() == before
-        # The connection is still good for an ordinary request.
+        # And an ordinary request still gets through.
         r = await http.post(url, json=event("ok-1"), headers=svc)
         assert r.status_code == 202, r.text
     assert [e.event_id for e in await wait_risk_events(api, "calm", 1)] == ["ok-1"]
