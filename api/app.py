@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from api import errors, observability, ui
+from api.body_guard import BodyGuard
 from api.deps import ApiDeps
 from api.routes_registry import router as registry_router
 from api.routes_requests import router as requests_router
@@ -21,6 +22,8 @@ def create_app(deps: ApiDeps) -> FastAPI:
     )
     app.state.deps = deps
     errors.install(app)
+    # Inside the access log and metrics, so oversized and too-deep bodies are counted too.
+    app.add_middleware(BodyGuard)
     observability.install(app)
     app.include_router(requests_router)
     app.include_router(registry_router)

@@ -52,7 +52,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
-        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        # The deepest error names the field: for a body that is one event or a batch, the
+        # other branch of the union only says "not a list" (or "not an object").
+        first = (
+            max(errors, key=lambda e: len(e["loc"]))
+            if errors
+            else {"loc": (), "msg": "invalid request"}
+        )
         field = _field(first["loc"])
         details = [{"field": _field(e["loc"]), "message": e["msg"]} for e in errors]
         payload = body("invalid_request", str(first["msg"]), field or None)

@@ -7,7 +7,9 @@ which may then only post risk events). Signature, issuer, audience and expiry ar
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
@@ -42,13 +44,30 @@ class OidcVerifier:
         tenant = claims.get("tenant_id")
         if not isinstance(tenant, str) or not tenant:
             raise Unauthenticated("token has no tenant_id claim", field="authorization")
-        service = claims.get("stratgate_service") is True
+        service = _service_claim(claims)
         return Principal(
             tenant_id=tenant,
             subject=str(claims["sub"]),
             kind=TokenKind.SERVICE if service else TokenKind.PERSONAL,
             scopes=[RISK_EVENTS_WRITE] if service else [],
         )
+
+
+def _service_claim(claims: dict[str, Any]) -> bool:
+    """`stratgate_service`: absent or false for a person, true for a risk system.
+
+    Anything else ("true", 1, null, []) is refused rather than read either way: a misissued
+    claim must not silently make a service a person, nor a person a service.
+    """
+    if "stratgate_service" not in claims:
+        return False
+    value = claims["stratgate_service"]
+    if isinstance(value, bool):
+        return value
+    raise Unauthenticated(
+        f"token claim stratgate_service must be true or false, not {json.dumps(value)[:100]}",
+        field="stratgate_service",
+    )
 
 
 def looks_like_jwt(token: str) -> bool:

@@ -8,11 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from activities.halt_file import read_kill_switch
 from api.deps import Caller, Deps, temporal
 from api.schemas import FreezeIn, RiskEventIn
 from governance.chain import ChainVerification, verify_chain
 from governance.errors import NotFound, RecordCorrupt
-from governance.gate import GateDecision, GateInputs, decide, kill_switch_engaged
+from governance.gate import GateDecision, GateInputs, decide
 from governance.identity import (
     RISK_EVENTS_WRITE,
     Forbidden,
@@ -107,6 +108,9 @@ async def post_risk_events(
     events = body if isinstance(body, list) else [body]
     if not 1 <= len(events) <= 500:
         raise Forbidden("a batch carries 1 to 500 events", field="body")
+    # The whole batch is refused if one event names an unknown strategy: nothing half-sent.
+    for uid, strategy_id in dict.fromkeys((e.uid, e.strategy_id) for e in events):
+        await wf.require_registered(d.store, tenant, uid, strategy_id)
     accepted = []
     for item in events:
         event = RiskEvent(
@@ -195,11 +199,13 @@ async def gate(
     """For the trading runtime: the mode it may run in now, with every reason."""
     require_tenant(who, tenant)
     status = await d.store.get_system_status()
+    halt = read_kill_switch()
     return decide(
         GateInputs(
             now=datetime.now(UTC),
             # The service's own halt switch wins over whatever the caller reports.
-            kill_switch=True if kill_switch_engaged() else kill_switch,
+            kill_switch=True if halt.engaged else kill_switch,
+            kill_switch_reason=halt.reason,
             marketdata_age_ms=marketdata_age_ms,
             agent_state=agent_state,
             trading_mode=trading_mode,

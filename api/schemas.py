@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from governance.bounds import COMMENT_MAX, REASON_MAX
 from governance.records import Identifier, Severity
-from governance.risk_events import RiskEventKind
+from governance.risk_events import Details, RiskEventKind
 from governance.roles import Role
 from governance.stages import LifecycleStage
 
@@ -20,31 +19,31 @@ class PromotionRequestIn(_Body):
     uid: Identifier
     strategy_id: Identifier
     to_stage: LifecycleStage
-    reason: str = Field(default="", max_length=2000)
+    reason: str = Field(default="", max_length=REASON_MAX)
 
 
 class ApproveIn(_Body):
     role: Role
     metrics_hash: str | None = Field(default=None, max_length=128)
-    comment: str = Field(default="", max_length=2000)
+    comment: str = Field(default="", max_length=COMMENT_MAX)
     confirmation_token: str | None = Field(default=None, max_length=200)
 
 
 class RejectIn(_Body):
     role: Role
-    comment: str = Field(default="", max_length=2000)
+    comment: str = Field(default="", max_length=COMMENT_MAX)
 
 
 class CancelIn(_Body):
-    reason: str = Field(default="", max_length=2000)
+    reason: str = Field(default="", max_length=REASON_MAX)
 
 
 class UnfreezeIn(_Body):
-    reason: str = Field(default="", max_length=2000)
+    reason: str = Field(default="", max_length=REASON_MAX)
 
 
 class FreezeIn(_Body):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
 
 
 class RiskEventIn(_Body):
@@ -53,7 +52,7 @@ class RiskEventIn(_Body):
     strategy_id: Identifier
     kind: RiskEventKind
     severity: Severity | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: Details = Field(default_factory=dict)
 
 
 class Created(BaseModel):

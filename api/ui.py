@@ -6,8 +6,10 @@ workflow updates and the same identity checks as /v1, so the UI can do nothing t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.charts import report_charts
 from api.deps import ApiDeps, principal, temporal
+from governance.bounds import COMMENT_MAX, check_text
 from governance.chain import ChainVerification, verify_chain
 from governance.errors import GovernanceError, RecordCorrupt
 from governance.identity import Principal, TokenKind
@@ -24,6 +27,9 @@ from workflows import client as wf
 from workflows.promotion_state import ApproveInput, PromotionStatus, RejectInput
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.globals["COMMENT_MAX"] = COMMENT_MAX
+# Personal tokens and OIDC JWTs are both visible ASCII.
+TOKEN_TEXT = re.compile(r"[\x21-\x7e]{1,4096}")
 
 
 def install(app: FastAPI) -> None:
@@ -37,8 +43,13 @@ def install(app: FastAPI) -> None:
 
     @app.post("/ui/login", include_in_schema=False)
     async def login(token: Annotated[str, Form()]) -> Response:
+        token = token.strip()
+        if not TOKEN_TEXT.fullmatch(token):
+            # A cookie carries Latin-1 at most: anything else would fail when it is set.
+            error = quote("that is not a stratgate token (visible ASCII, at most 4096 characters)")
+            return RedirectResponse(f"/ui/login?error={error}", status_code=303)
         response = RedirectResponse("/ui/", status_code=303)
-        response.set_cookie("stratgate_token", token.strip(), httponly=True, samesite="strict")
+        response.set_cookie("stratgate_token", token, httponly=True, samesite="strict")
         return response
 
     @app.post("/ui/logout", include_in_schema=False)
@@ -122,6 +133,8 @@ def install(app: FastAPI) -> None:
         who, d = await _signed_in(request)
         if who is None:
             return RedirectResponse("/ui/login", status_code=303)
+        if too_long := check_text(comment, "comment", COMMENT_MAX):
+            return _back(uid, strategy_id, str(too_long))
         inp = ApproveInput(
             approver=who.subject,
             role=role,
@@ -144,6 +157,8 @@ def install(app: FastAPI) -> None:
         who, d = await _signed_in(request)
         if who is None:
             return RedirectResponse("/ui/login", status_code=303)
+        if too_long := check_text(comment, "comment", COMMENT_MAX):
+            return _back(uid, strategy_id, str(too_long))
         inp = RejectInput(user=who.subject, role=role, comment=comment)
         return await _act(
             lambda: wf.reject(temporal(d), who.tenant_id, uid, strategy_id, inp), uid, strategy_id
@@ -246,13 +261,18 @@ def _version(s: PromotionStatus) -> str:
 
 
 async def _act(call: Any, uid: str, strategy_id: str) -> Response:
-    target = f"/ui/requests/{uid}/{strategy_id}"
     try:
         await call()
     except GovernanceError as exc:
-        from urllib.parse import quote
+        return _back(uid, strategy_id, exc.message)
+    return _back(uid, strategy_id)
 
-        return RedirectResponse(f"{target}?error={quote(exc.message)}", status_code=303)
+
+def _back(uid: str, strategy_id: str, error: str | None = None) -> Response:
+    """Back to the request's page, showing why the action was refused, if it was."""
+    target = f"/ui/requests/{uid}/{strategy_id}"
+    if error:
+        target += f"?error={quote(error)}"
     return RedirectResponse(target, status_code=303)
 
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from pydantic import ValidationError
 
+from governance.bounds import COMMENT_MAX, REASON_MAX, check_text
 from governance.errors import GovernanceError
 from settings import Settings
 from store.factory import open_store
@@ -31,6 +32,22 @@ Tenant = Annotated[str, typer.Option("--tenant", help="Tenant id.")]
 Uid = Annotated[str, typer.Option("--uid", help="Owner (user id) of the strategy.")]
 Strategy = Annotated[str, typer.Option("--strategy", help="Strategy id.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _at_most(option: str, limit: int) -> Any:
+    """An option callback refusing text past the limit the API and the web UI also apply."""
+
+    def check(value: str) -> str:
+        problem = check_text(value, option, limit)
+        if problem is not None:
+            fail(str(problem))
+        return value
+
+    return check
+
+
+Comment = Annotated[str, typer.Option("--comment", callback=_at_most("--comment", COMMENT_MAX))]
+Reason = Annotated[str, typer.Option("--reason", callback=_at_most("--reason", REASON_MAX))]
 
 
 def emit_json(data: Any) -> None:

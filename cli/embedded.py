@@ -31,6 +31,8 @@ class StackInfo(BaseModel):
     task_queue: str
     namespace: str = "default"
     pid: int
+    # Which `up` wrote this file: it deletes the file on the way out only if it is still its own.
+    token: str = ""
 
 
 def temporal_binary() -> Path:
@@ -61,9 +63,18 @@ def write_stack(home: Path, info: StackInfo) -> None:
     stack_file(home).write_text(info.model_dump_json(indent=2))
 
 
-def clear_stack(home: Path) -> None:
+def clear_stack(home: Path, token: str) -> bool:
+    """Delete `stack.json` if this stack (`token`) wrote it; whether it did."""
+    path = stack_file(home)
+    try:
+        written = StackInfo.model_validate_json(path.read_text())
+    except (OSError, ValueError):
+        return False
+    if written.token != token:
+        return False
     with contextlib.suppress(FileNotFoundError):
-        stack_file(home).unlink()
+        path.unlink()
+    return True
 
 
 def _alive(pid: int) -> bool:

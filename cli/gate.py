@@ -15,9 +15,10 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
+from activities.halt_file import read_kill_switch
 from cli.common import Json, Strategy, Tenant, Uid, describe, emit_json, run, store_session
 from governance.errors import GovernanceError
-from governance.gate import GateDecision, GateInputs, GateReason, decide, kill_switch_engaged
+from governance.gate import GateDecision, GateInputs, GateReason, decide
 
 app = typer.Typer(help="The execution gate.", no_args_is_help=True)
 T = TypeVar("T")
@@ -53,10 +54,12 @@ def check(
             status = await _read(store.get_system_status(), "system_status", unreadable)
             doc = await _read(store.get_strategy(tenant, uid, strategy), "strategy", unreadable)
             policy = await _read(store.get_policy(tenant), "policy", unreadable)
+        halt = read_kill_switch()
         decision = decide(
             GateInputs(
                 now=datetime.now(UTC),
-                kill_switch=kill_switch_engaged(),
+                kill_switch=halt.engaged,
+                kill_switch_reason=halt.reason,
                 marketdata_age_ms=marketdata_age_ms,
                 agent_state=agent_state,
                 trading_mode=trading_mode or os.environ.get("TRADING_MODE"),

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from cli.common import Reason
 from cli.promote import Json, Strategy, Tenant, Uid, emit_made, start_request
 from cli.temporal import open_client
 from cli.workflow_io import emit_json, run
@@ -76,7 +77,7 @@ def renew(
     uid: Uid,
     strategy: Strategy,
     by: Annotated[str, typer.Option("--by", help="Who requests the renewal.")],
-    reason: Annotated[str, typer.Option("--reason")] = "",
+    reason: Reason = "",
     as_json: Json = False,
 ) -> None:
     """Request a renewal of a LIVE strategy's time-bounded enablement.

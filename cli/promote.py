@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import api_client
+from cli.common import Comment, Reason
 from cli.report_view import render_report
 from cli.temporal import open_client
 from cli.workflow_io import emit_json, fail, run
@@ -44,7 +45,7 @@ def request(
     strategy: Strategy,
     to: Annotated[LifecycleStage, typer.Option("--to", help="Target stage (one step up).")],
     by: Annotated[str, typer.Option("--by", help="Who requests it.")],
-    reason: Annotated[str, typer.Option("--reason")] = "",
+    reason: Reason = "",
     as_json: Json = False,
     api: Api = None,
 ) -> None:
@@ -186,7 +187,7 @@ def cancel(
     uid: Uid,
     strategy: Strategy,
     as_user: Annotated[str, typer.Option("--as", help="Requester or tenant admin.")],
-    reason: Annotated[str, typer.Option("--reason")] = "",
+    reason: Reason = "",
     as_json: Json = False,
 ) -> None:
     """Cancel the request in flight (by its requester or a tenant admin)."""
@@ -202,7 +203,7 @@ def approve(
     as_user: Annotated[
         str | None, typer.Option("--as", help="The approver (not with --api).")
     ] = None,
-    comment: Annotated[str, typer.Option("--comment")] = "",
+    comment: Comment = "",
     token: Annotated[
         str | None, typer.Option("--confirmation-token", help="PAPER -> LIVE final authorizers.")
     ] = None,
@@ -257,7 +258,7 @@ def reject(
     as_user: Annotated[
         str | None, typer.Option("--as", help="Who rejects (not with --api).")
     ] = None,
-    comment: Annotated[str, typer.Option("--comment")] = "",
+    comment: Comment = "",
     as_json: Json = False,
     api: Api = None,
 ) -> None:
@@ -281,7 +282,7 @@ def unfreeze(
     uid: Uid,
     strategy: Strategy,
     by: Annotated[str, typer.Option("--by")],
-    reason: Annotated[str, typer.Option("--reason")] = "",
+    reason: Reason = "",
     as_json: Json = False,
 ) -> None:
     """Request an unfreeze: a governed request that needs a risk approver."""

@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
-from cli.common import store_session
+from cli import api_client
+from cli.common import validation_lines
 from cli.temporal import open_client
 from cli.workflow_io import emit_json, fail, run
+from governance.bounds import DETAILS_MAX_DEPTH, check_json, text_too_deep
 from governance.records import Severity
 from governance.risk_events import RiskEvent, RiskEventKind
 from settings import Settings
+from store.factory import open_store
 from workflows import client as wf
 
 
@@ -30,32 +34,78 @@ def risk_event(
     details: Annotated[str, typer.Option("--details", help="JSON object.")] = "{}",
     source: Annotated[str, typer.Option("--source")] = "cli",
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    api: Annotated[
+        str | None,
+        typer.Option(
+            "--api",
+            envvar="STRATGATE_API_URL",
+            help="Go through the HTTP API (service or risk approver token in STRATGATE_TOKEN).",
+        ),
+    ] = None,
 ) -> None:
     """Send a risk event to the strategy's demotion workflow (started on the first event)."""
+    parsed = parse_details(details)
+    event_id = event_id or uuid.uuid4().hex
+    if api:
+        body = {
+            "event_id": event_id,
+            "uid": uid,
+            "strategy_id": strategy,
+            "kind": kind.value,
+            "severity": severity.value if severity else None,
+            "details": parsed,
+        }
+        answer = run(_post(api, f"/v1/tenants/{tenant}/risk-events", body))
+        workflow_id = str(answer["accepted"][0]["workflow_id"])
+    else:
+        try:
+            event = RiskEvent(
+                event_id=event_id,
+                kind=kind,
+                severity=severity,
+                ts=datetime.now(UTC),
+                source=source,
+                details=parsed,
+            )
+        except ValidationError as exc:
+            fail("; ".join(validation_lines(exc)))
+        workflow_id = run(_send(tenant, uid, strategy, event))
+    if as_json:
+        emit_json({"event_id": event_id, "workflow_id": workflow_id, "kind": kind.value})
+    else:
+        typer.echo(f"risk event {event_id} ({kind.value}) sent to {workflow_id}")
+
+
+def parse_details(text: str) -> dict[str, Any]:
+    """The --details object, refused (naming why) before anything is sent."""
+    # Checked on the text first: json.loads recurses, and deep input would crash it.
+    too_deep = text_too_deep(text.encode(), "details", DETAILS_MAX_DEPTH)
+    if too_deep is not None:
+        fail(str(too_deep))
     try:
-        parsed = json.loads(details)
+        parsed = json.loads(text)
     except json.JSONDecodeError as exc:
         fail(f"details: not JSON ({exc.msg})")
     if not isinstance(parsed, dict):
         fail("details: must be a JSON object")
-    event = RiskEvent(
-        event_id=event_id or uuid.uuid4().hex,
-        kind=kind,
-        severity=severity,
-        ts=datetime.now(UTC),
-        source=source,
-        details=parsed,
-    )
+    problem = check_json(parsed, "details")
+    if problem is not None:
+        fail(str(problem))
+    return parsed
 
-    async def go() -> str:
-        client, queue = await open_client(Settings.from_env())
-        async with store_session() as store:
-            return await wf.send_risk_event(
-                client, store, queue, tenant_id=tenant, uid=uid, strategy_id=strategy, event=event
-            )
 
-    workflow_id = run(go())
-    if as_json:
-        emit_json({"event_id": event.event_id, "workflow_id": workflow_id, "kind": kind.value})
-    else:
-        typer.echo(f"risk event {event.event_id} ({kind.value}) sent to {workflow_id}")
+async def _send(tenant: str, uid: str, strategy: str, event: RiskEvent) -> str:
+    settings = Settings.from_env()
+    client, queue = await open_client(settings)
+    store = open_store(settings)
+    try:
+        # Refused (unknown strategy) before anything is stored or started.
+        return await wf.send_risk_event(
+            client, store, queue, tenant_id=tenant, uid=uid, strategy_id=strategy, event=event
+        )
+    finally:
+        await store.close()
+
+
+async def _post(base: str, path: str, body: dict[str, Any]) -> Any:
+    return api_client.call(base, "POST", path, body)

@@ -22,6 +22,7 @@ from cli.embedded import (
     wait_for_port,
     write_stack,
 )
+from cli.stack_lock import hold_data_dir
 from cli.workflow_io import fail
 from governance.audit_log import configure as configure_logging
 from settings import Settings
@@ -33,7 +34,15 @@ from workflows.client import connect
 async def run_stack(
     settings: Settings, temporal_port: int, ui_port: int, api_port: int, demo: bool
 ) -> None:
-    check_ports({"Temporal": temporal_port, "Temporal Web UI": ui_port, "API": api_port})
+    # The data directory first: a second `up` on it is refused before it touches anything.
+    with hold_data_dir(settings.home) as token:
+        check_ports({"Temporal": temporal_port, "Temporal Web UI": ui_port, "API": api_port})
+        await _serve(settings, token, temporal_port, ui_port, api_port, demo)
+
+
+async def _serve(
+    settings: Settings, token: str, temporal_port: int, ui_port: int, api_port: int, demo: bool
+) -> None:
     server = start_temporal(settings.home, temporal_port, ui_port)
     store = open_store(settings)
     try:
@@ -47,6 +56,7 @@ async def run_stack(
             task_queue=settings.task_queue,
             namespace=settings.temporal_namespace,
             pid=os.getpid(),
+            token=token,
         )
         worker = build_worker(
             client, store, settings.task_queue, default_evaluator(settings), fingerprint(settings)
@@ -70,7 +80,7 @@ async def run_stack(
             api.should_exit = True
             await api_task
     finally:
-        clear_stack(settings.home)
+        clear_stack(settings.home, token)
         await store.close()
         stop_process(server)
 

@@ -47,6 +47,18 @@ class NotFound(GovernanceError):
     code = "not_found"
 
 
+class UnknownStrategy(GovernanceError):
+    """Nothing is governed, or sent, for a strategy that is not registered."""
+
+    code = "unknown_strategy"
+
+    def __init__(self, tenant_id: str, uid: str, strategy_id: str):
+        super().__init__(
+            f"unknown strategy {tenant_id}/{uid}/{strategy_id}: it is not registered",
+            field="strategy_id",
+        )
+
+
 class RecordCorrupt(GovernanceError):
     """A stored record no longer parses: it was altered outside stratgate."""
 

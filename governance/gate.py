@@ -6,11 +6,9 @@ agent state, trading mode, broker host, the platform's shadow toggle) can only l
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,6 +54,8 @@ class GateInputs(BaseModel):
 
     now: UtcDatetime
     kill_switch: bool | None = None
+    # Why it is engaged, when the caller knows (governance.kill_switch says so for its own).
+    kill_switch_reason: str | None = None
     marketdata_age_ms: float | None = None
     agent_state: str | None = None
     trading_mode: str | None = None
@@ -75,18 +75,6 @@ class GateDecision(BaseModel):
     executing: bool
     stage: LifecycleStage | None
     reasons: list[GateReason] = Field(default_factory=list)
-
-
-def kill_switch_engaged(env: dict[str, str] | None = None, halt_file: Path | None = None) -> bool:
-    """`EXECUTION_HALTED=1` or the halt file (`EXECUTION_HALT_FILE`, if set) present."""
-    env = dict(os.environ) if env is None else env
-    halted = env.get("EXECUTION_HALTED", "").strip()
-    if halted not in ("", "0"):
-        return True  # "1", and anything unrecognised, halts: unknown input fails closed
-    path = halt_file or (
-        Path(env["EXECUTION_HALT_FILE"]) if env.get("EXECUTION_HALT_FILE") else None
-    )
-    return bool(path and path.exists())
 
 
 def is_paper_host(host: str | None) -> bool:
@@ -116,9 +104,8 @@ def decide(inputs: GateInputs) -> GateDecision:
     strategy, policy = inputs.strategy, inputs.policy
     stage = strategy.effective_stage() if strategy else None
     if inputs.kill_switch is not False:
-        cap(
-            GateMode.NO_EXECUTION, "kill_switch", "kill-switch engaged or unknown: nothing executes"
-        )
+        why = inputs.kill_switch_reason or "kill-switch engaged or unknown: nothing executes"
+        cap(GateMode.NO_EXECUTION, "kill_switch", why)
     if policy is None:
         cap(
             GateMode.NO_EXECUTION, "missing_policy", "no promotion policy: unknown config ⇒ OBSERVE"

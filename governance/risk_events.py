@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
+from governance.bounds import check_json
 from governance.evidence_columns import RiskEvents
 from governance.hashing import canonical_hash
 from governance.policy import PromotionPolicy
@@ -114,6 +116,17 @@ def _severity_or_none(value: Severity | str | None) -> Severity | None:
         return None
 
 
+def _bounded(details: dict[str, Any]) -> dict[str, Any]:
+    problem = check_json(details, "details")
+    if problem is not None:
+        raise PydanticCustomError("details_out_of_bounds", "{reason}", {"reason": problem.reason})
+    return details
+
+
+# What a sender may attach to an event: small, shallow, canonical JSON (governance.bounds).
+Details = Annotated[dict[str, Any], AfterValidator(_bounded)]
+
+
 class RiskEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -122,7 +135,7 @@ class RiskEvent(BaseModel):
     severity: Severity | None = None
     ts: UtcDatetime
     source: str = "risk-system"
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: Details = Field(default_factory=dict)
 
     def severity_under(self, policy: PromotionPolicy | None) -> Severity:
         return classify(self.kind, self.severity, policy)

@@ -20,7 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from activities.reconcile import StrategyStore, reconcile_breaker
-from governance.errors import GovernanceError, InvalidTransition
+from governance.errors import GovernanceError, InvalidTransition, UnknownStrategy
 from governance.policy import effective_policy
 from governance.promotion import (
     PromotionInput,
@@ -184,6 +184,13 @@ class RiskStore(Protocol):
     async def record_risk_event(self, event: StoredRiskEvent) -> bool: ...
 
 
+async def require_registered(store: RiskStore, tenant_id: str, uid: str, strategy_id: str) -> None:
+    """Refuse a risk event for a strategy that is not registered, before any workflow starts:
+    a demotion workflow for it would only fail, and a typo would pass for a delivered event."""
+    if await store.get_strategy(tenant_id, uid, strategy_id) is None:
+        raise UnknownStrategy(tenant_id, uid, strategy_id)
+
+
 async def send_risk_event(
     client: Client,
     store: RiskStore,
@@ -202,12 +209,7 @@ async def send_risk_event(
     eligibility window sees the event even before the workflow has applied it. An unknown
     strategy is refused before anything is stored or started.
     """
-    if await store.get_strategy(tenant_id, uid, strategy_id) is None:
-        raise GovernanceError(
-            f"unknown strategy {uid}/{strategy_id} in tenant {tenant_id}",
-            field="strategy_id",
-            code="unknown_strategy",
-        )
+    await require_registered(store, tenant_id, uid, strategy_id)
     await store.record_risk_event(
         StoredRiskEvent.of(tenant_id, uid, strategy_id, event, datetime.now(UTC))
     )

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import json
 import secrets
-from collections.abc import AsyncIterator
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
+import uvicorn
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.app import create_app
 from api.deps import ApiDeps
+from api.oidc import OidcConfig, OidcVerifier
+from cli.api_server import EmbeddedServer
 from governance.identity import TokenKind, new_token_record
 from governance.stages import LifecycleStage as S
 from store.sqlite import SqliteStore
@@ -25,6 +39,7 @@ from tests.workflows.test_demotion import no_evidence_needed
 class Api:
     http: httpx.AsyncClient
     stack: Stack
+    app: FastAPI
 
     async def token(
         self,
@@ -56,6 +71,14 @@ class Api:
             len(await store.list_requests(t)),
         )
 
+    def snapshot(self) -> list[str]:
+        """Every row of every table of the store, read beside the store's own connection."""
+        conn = sqlite3.connect(f"file:{self.stack.store.db_path}?mode=ro", uri=True)
+        try:
+            return list(conn.iterdump())
+        finally:
+            conn.close()
+
 
 @pytest.fixture
 async def api(
@@ -69,8 +92,63 @@ async def api(
         stack.worker(no_evidence_needed),
         httpx.AsyncClient(transport=transport, base_url="http://stratgate.test") as http,
     ):
-        yield Api(http, stack)
+        yield Api(http, stack, app)
 
 
 def expired() -> datetime:
     return datetime.now(UTC) - timedelta(days=2)
+
+
+@pytest.fixture
+async def served(api: Api) -> AsyncIterator[str]:
+    """The same app behind a real uvicorn on a loopback port: the server's own parsing too."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = EmbeddedServer(
+        uvicorn.Config(api.app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+ISSUER, AUDIENCE = "https://login.example.test/", "stratgate"
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> Iterator[tuple[rsa.RSAPrivateKey, OidcVerifier]]:
+    """An RSA key and a verifier that fetches its JWKS over HTTP on loopback."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    served = tmp_path / "jwks"
+    served.mkdir()
+    (served / "jwks.json").write_text(
+        json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]})
+    )
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(served))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    try:
+        yield key, OidcVerifier(OidcConfig(ISSUER, AUDIENCE, url))
+    finally:
+        server.shutdown()
+
+
+def sign(key: rsa.RSAPrivateKey, **claims: object) -> str:
+    body = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "bob",
+        "tenant_id": "demo",
+        "exp": int(time.time()) + 300,
+        **claims,
+    }
+    return jwt.encode(body, key, algorithm="RS256", headers={"kid": "k1"})

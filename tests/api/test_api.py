@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from governance.identity import TokenKind
 from governance.promotion import Phase
@@ -162,3 +165,28 @@ async def test_gate_answers_for_the_runtime(api: Api) -> None:
     ]
     r = await api.http.get("/v1/gate", params={**params, "strategy": "ghost"}, headers=svc)
     assert r.json()["mode"] == "NO_EXECUTION"
+
+
+async def test_gate_halts_when_the_service_cannot_read_its_halt_file(
+    api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    svc = await api.token("runtime", kind=TokenKind.SERVICE)
+    params: dict[str, Any] = {
+        "tenant": api.stack.tenant,
+        "uid": "quant",
+        "strategy": "momo",
+        "marketdata_age_ms": 100,
+        "agent_state": "READY",
+        "trading_mode": "paper",
+        "broker_host": "paper-api.alpaca.markets",
+        "kill_switch": "false",
+    }
+    monkeypatch.setenv("EXECUTION_HALT_FILE", str(tmp_path / "HALT"))
+    r = await api.http.get("/v1/gate", params=params, headers=svc)
+    assert r.status_code == 200 and r.json()["mode"] == "PAPER", r.text  # absent: not halted
+    for path, error in ((tmp_path / ("x" * 5000), "File name too long"), (tmp_path, "directory")):
+        monkeypatch.setenv("EXECUTION_HALT_FILE", str(path))
+        r = await api.http.get("/v1/gate", params=params, headers=svc)
+        assert r.status_code == 200 and r.json()["mode"] == "NO_EXECUTION", r.text
+        (halt,) = [x["message"] for x in r.json()["reasons"] if x["code"] == "kill_switch"]
+        assert error in halt and "cannot be read" in halt, halt

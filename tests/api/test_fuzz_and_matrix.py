@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from api.app import create_app
+from api.deps import ApiDeps
+from api.oidc import OidcVerifier
 from governance.approvals import check_approval
 from governance.errors import ApprovalRefused
 from governance.identity import TokenKind
 from governance.policy import default_policy
 from governance.roles import Role
 from governance.stages import Transition
-from tests.api.conftest import Api
+from tests.api.conftest import Api, sign
 
 json_leaf = st.one_of(
     st.none(),
@@ -150,3 +156,50 @@ async def test_people_and_services_per_endpoint(api: Api) -> None:
     event = {"event_id": "p1", "uid": "quant", "strategy_id": "momo", "kind": "clock_skew"}
     no_role = await api.http.post(base + "/risk-events", json=event, headers=carol)
     assert no_role.status_code == 403  # a person posts risk events only as a risk approver
+
+
+ABSENT = object()
+NOT_BOOLEANS: list[Any] = ["true", "false", 1, 0, "yes", None, [], {"a": True}]
+# stratgate_service claim -> (GET strategies, POST risk-events) for carol, an ops approver.
+SERVICE_CLAIM_MATRIX: list[tuple[Any, int, int]] = [
+    (ABSENT, 200, 403),  # a person, who may not post risk events without risk_approver
+    (False, 200, 403),
+    (True, 403, 202),  # a risk system: risk events only
+    *[(bad, 401, 401) for bad in NOT_BOOLEANS],
+]
+
+
+@pytest.mark.parametrize(("claim", "read", "post"), SERVICE_CLAIM_MATRIX)
+async def test_oidc_service_claim_per_endpoint(
+    api: Api,
+    keys: tuple[rsa.RSAPrivateKey, OidcVerifier],
+    claim: Any,
+    read: int,
+    post: int,
+) -> None:
+    key, verifier = keys
+    stack = api.stack
+    app = create_app(ApiDeps(stack.store, stack.client, stack.task_queue, oidc=verifier))
+    claims: dict[str, Any] = {"sub": "carol", "tenant_id": stack.tenant}
+    if claim is not ABSENT:
+        claims["stratgate_service"] = claim
+    who = {"authorization": f"Bearer {sign(key, **claims)}"}
+    event = {
+        "event_id": uuid.uuid4().hex,
+        "uid": "quant",
+        "strategy_id": "calm",
+        "kind": "circuit_breaker_warning",
+    }
+    base = f"/v1/tenants/{stack.tenant}"
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://stratgate.test") as http:
+        answers = [
+            await http.get(base + "/strategies", headers=who),
+            await http.post(base + "/risk-events", json=event, headers=who),
+        ]
+    assert [r.status_code for r in answers] == [read, post], [r.text for r in answers]
+    for r in answers:
+        if r.status_code == 401:
+            assert r.json()["code"] == "unauthenticated"
+            assert r.json()["field"] == "stratgate_service"
+            assert "stratgate_service must be true or false" in r.json()["message"]

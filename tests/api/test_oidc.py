@@ -2,52 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-import json
-import threading
 import time
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from typing import Any
 
-import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from api.oidc import OidcConfig, OidcVerifier
+from api.oidc import OidcVerifier
 from governance.identity import TokenKind, Unauthenticated
-
-ISSUER, AUDIENCE = "https://login.example.test/", "stratgate"
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> Iterator[tuple[rsa.RSAPrivateKey, OidcVerifier]]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    (tmp_path / "jwks.json").write_text(
-        json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]})
-    )
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
-    try:
-        yield key, OidcVerifier(OidcConfig(ISSUER, AUDIENCE, url))
-    finally:
-        server.shutdown()
-
-
-def sign(key: rsa.RSAPrivateKey, **claims: object) -> str:
-    body = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "sub": "bob",
-        "tenant_id": "demo",
-        "exp": int(time.time()) + 300,
-        **claims,
-    }
-    return jwt.encode(body, key, algorithm="RS256", headers={"kid": "k1"})
+from tests.api.conftest import sign
 
 
 def test_valid_tokens_map_to_principals(keys: tuple[rsa.RSAPrivateKey, OidcVerifier]) -> None:
@@ -80,3 +43,22 @@ def test_a_token_signed_by_another_key_is_refused(
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(Unauthenticated):
         verifier.principal(sign(stranger))
+
+
+@pytest.mark.parametrize("value", ["true", "false", 1, 0, "yes", None, [], {}, 1.0])
+def test_a_service_claim_that_is_not_a_boolean_is_refused_naming_it(
+    keys: tuple[rsa.RSAPrivateKey, OidcVerifier], value: Any
+) -> None:
+    key, verifier = keys
+    with pytest.raises(Unauthenticated) as caught:
+        verifier.principal(sign(key, stratgate_service=value))
+    assert caught.value.field == "stratgate_service"
+    assert "stratgate_service must be true or false" in caught.value.message
+
+
+def test_a_false_or_absent_service_claim_is_a_person(
+    keys: tuple[rsa.RSAPrivateKey, OidcVerifier],
+) -> None:
+    key, verifier = keys
+    assert verifier.principal(sign(key, stratgate_service=False)).kind == TokenKind.PERSONAL
+    assert verifier.principal(sign(key)).kind == TokenKind.PERSONAL

@@ -49,6 +49,10 @@ def test_gate_check_fails_closed_and_reads_the_runtime_environment(tmp_path: Pat
     (tmp_path / "HALT").write_text("")
     by_file = ok(sg(tmp_path, *GATE, *ready, **paper, EXECUTION_HALT_FILE=str(tmp_path / "HALT")))
     assert by_file["mode"] == "NO_EXECUTION"
+    # A halt file that cannot be looked at halts too, and the reason names the error.
+    unreadable = ok(sg(tmp_path, *GATE, *ready, **paper, EXECUTION_HALT_FILE="x" * 5000))
+    assert unreadable["mode"] == "NO_EXECUTION"
+    assert "File name too long" in str(unreadable["reasons"]), unreadable["reasons"]
     option = ok(sg(tmp_path, *GATE, *ready, "--trading-mode", "observe", **paper))
     assert option["mode"] == "SIMULATE" and "trading_mode_not_paper" in str(option["reasons"])
     host = ok(sg(tmp_path, *GATE, *ready, "--broker-host", "api.alpaca.markets", **paper))

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from cli.embedded import stack_file
 from tests.cli.support import STRATGATE, UNSET, ok, sg
 
 WHERE = ("--tenant", "demo", "--uid", "quant", "--strategy", "momo-edge")
@@ -143,6 +144,12 @@ def test_the_readme_tour_on_the_embedded_stack(tmp_path: Path) -> None:
             timeout=60,
         )
         assert second.returncode != 0 and "port" in second.stderr.lower(), second.stderr
+        # A second stack on the same data directory is refused naming the running one.
+        same_home = sg(home, "up", *port_args(free_ports(3)))
+        assert same_home.returncode == 2, same_home.stderr
+        for seen in (f"pid {up.pid}", f"127.0.0.1:{ports[0]}", f"127.0.0.1:{ports[2]}"):
+            assert seen in same_home.stderr, same_home.stderr
+        assert stack_file(home).exists()  # the refused one did not delete the running one's
     assert up.returncode == 0, first_log.read_text()
     assert "stopping" in first_log.read_text()
     # Stopped: the CLI says so rather than hanging.

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from governance.gate import GateInputs, GateMode, decide, is_paper_host, kill_switch_engaged
+from governance.gate import GateInputs, GateMode, decide, is_paper_host
+from governance.kill_switch import HaltFile, kill_switch
 from governance.policy import default_policy
 from governance.records import StrategyDoc
 from governance.stages import ExecutionMode, execution_mode_for
@@ -136,22 +136,30 @@ def test_paper_execution_needs_a_paper_runtime(stage: S, over: dict[str, Any]) -
     assert mode not in (GateMode.PAPER, GateMode.LIVE), reasons
 
 
-def test_kill_switch_from_the_environment_or_the_halt_file(tmp_path: Path) -> None:
-    assert kill_switch_engaged({"EXECUTION_HALTED": "1"})
-    assert kill_switch_engaged({"EXECUTION_HALTED": " 1 "})
-    assert not kill_switch_engaged({"EXECUTION_HALTED": "0"})
-    assert not kill_switch_engaged({})
-    halt = tmp_path / "HALT"
-    assert not kill_switch_engaged({"EXECUTION_HALT_FILE": str(halt)})
-    halt.write_text("")
-    assert kill_switch_engaged({"EXECUTION_HALT_FILE": str(halt)})
-    assert kill_switch_engaged({}, halt_file=halt)
-    assert kill_switch_engaged({"EXECUTION_HALTED": "0", "EXECUTION_HALT_FILE": str(halt)})
+def test_kill_switch_from_the_environment_or_the_halt_file() -> None:
+    assert kill_switch("1", None).engaged
+    assert kill_switch(" 1 ", None).engaged
+    assert not kill_switch("0", None).engaged
+    assert not kill_switch(None, None).engaged
+    assert not kill_switch(None, HaltFile(path="/run/HALT")).engaged
+    present = kill_switch("0", HaltFile(path="/run/HALT", present=True))
+    assert present.engaged and present.reason == "halt file /run/HALT is present: nothing executes"
 
 
 @pytest.mark.parametrize("value", ["true", "TRUE", "yes", "on", "2", "halted"])
 def test_an_unrecognised_halt_value_engages_the_kill_switch(value: str) -> None:
-    assert kill_switch_engaged({"EXECUTION_HALTED": value})
+    engaged = kill_switch(value, None)
+    assert engaged.engaged and engaged.reason == f"EXECUTION_HALTED={value!r}: nothing executes"
+
+
+def test_a_halt_file_that_cannot_be_read_halts_and_the_gate_says_why() -> None:
+    unknown = kill_switch(None, HaltFile(path="/run/HALT", error="Permission denied"))
+    assert unknown.engaged
+    assert unknown.reason is not None and "(Permission denied)" in unknown.reason
+    inputs = ready(S.PAPER, kill_switch=unknown.engaged, kill_switch_reason=unknown.reason)
+    decision = decide(inputs)
+    assert decision.mode == GateMode.NO_EXECUTION
+    assert [r.message for r in decision.reasons if r.code == "kill_switch"] == [unknown.reason]
 
 
 @pytest.mark.parametrize(
