@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 from temporalio.client import Client
 
 from api.oidc import OidcVerifier, looks_like_jwt
+from app.ports import Ports
 from governance.identity import Principal, Unauthenticated, hash_token, principal_for
 from store.port import GovernanceStore
 
@@ -20,6 +22,14 @@ class ApiDeps:
     client: Client | None
     task_queue: str
     oidc: OidcVerifier | None = None
+    # Signs approvals for the people the API authenticated (app.signing); without it no
+    # approval can be given through this API.
+    signer: Ed25519PrivateKey | None = None
+
+    def ports(self) -> Ports:
+        return Ports(
+            store=self.store, client=self.client, task_queue=self.task_queue, signer=self.signer
+        )
 
 
 def deps(request: Request) -> ApiDeps:

@@ -14,17 +14,18 @@ from urllib.parse import quote
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from temporalio.service import RPCError
 
 from api.charts import report_charts
-from api.deps import ApiDeps, principal, temporal
+from api.deps import ApiDeps, principal
+from app import requests
 from governance.bounds import COMMENT_MAX, check_text
 from governance.chain import ChainVerification, verify_chain
 from governance.errors import GovernanceError, RecordCorrupt
 from governance.identity import Principal, TokenKind
 from governance.records import RequestStatus
 from governance.roles import Role
-from workflows import client as wf
-from workflows.promotion_state import ApproveInput, PromotionStatus, RejectInput
+from workflows.promotion_state import PromotionStatus
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["COMMENT_MAX"] = COMMENT_MAX
@@ -68,7 +69,7 @@ def install(app: FastAPI) -> None:
         for req in await d.store.list_requests(who.tenant_id):
             if req.status != RequestStatus.PENDING:
                 continue
-            status = await _status(d, who.tenant_id, req.uid, req.strategy_id)
+            status = await _status(d, who, req.uid, req.strategy_id)
             if status is None or status.request_id != req.request_id:
                 continue
             mine = [r for r in status.missing_roles if r in roles]
@@ -85,7 +86,7 @@ def install(app: FastAPI) -> None:
         who, d = await _signed_in(request)
         if who is None:
             return RedirectResponse("/ui/login", status_code=303)
-        status = await _status(d, who.tenant_id, uid, strategy_id)
+        status = await _status(d, who, uid, strategy_id)
         if status is None:
             return _page(
                 request, "missing.html", who, [], what=f"{uid}/{strategy_id}", status_code=404
@@ -117,7 +118,7 @@ def install(app: FastAPI) -> None:
         who, d = await _signed_in(request)
         if who is None:
             return {"version": "signed-out"}
-        status = await _status(d, who.tenant_id, uid, strategy_id)
+        status = await _status(d, who, uid, strategy_id)
         return {"version": _version(status) if status else "none"}
 
     @app.post("/ui/requests/{uid}/{strategy_id}/approve", include_in_schema=False)
@@ -135,15 +136,20 @@ def install(app: FastAPI) -> None:
             return RedirectResponse("/ui/login", status_code=303)
         if too_long := check_text(comment, "comment", COMMENT_MAX):
             return _back(uid, strategy_id, str(too_long))
-        inp = ApproveInput(
-            approver=who.subject,
-            role=role,
-            metrics_hash=metrics_hash or None,
-            comment=comment,
-            confirmation_token=confirmation_token or None,
-        )
         return await _act(
-            lambda: wf.approve(temporal(d), who.tenant_id, uid, strategy_id, inp), uid, strategy_id
+            lambda: requests.approve(
+                d.ports(),
+                who,
+                tenant_id=who.tenant_id,
+                uid=uid,
+                strategy_id=strategy_id,
+                role=role,
+                metrics_hash=metrics_hash or None,
+                comment=comment,
+                confirmation_token=confirmation_token or None,
+            ),
+            uid,
+            strategy_id,
         )
 
     @app.post("/ui/requests/{uid}/{strategy_id}/reject", include_in_schema=False)
@@ -159,9 +165,18 @@ def install(app: FastAPI) -> None:
             return RedirectResponse("/ui/login", status_code=303)
         if too_long := check_text(comment, "comment", COMMENT_MAX):
             return _back(uid, strategy_id, str(too_long))
-        inp = RejectInput(user=who.subject, role=role, comment=comment)
         return await _act(
-            lambda: wf.reject(temporal(d), who.tenant_id, uid, strategy_id, inp), uid, strategy_id
+            lambda: requests.reject(
+                d.ports(),
+                who,
+                tenant_id=who.tenant_id,
+                uid=uid,
+                strategy_id=strategy_id,
+                role=role,
+                comment=comment,
+            ),
+            uid,
+            strategy_id,
         )
 
     @app.get(
@@ -248,11 +263,13 @@ async def _signed_in(request: Request) -> tuple[Principal | None, ApiDeps]:
     return who, d
 
 
-async def _status(d: ApiDeps, tenant: str, uid: str, strategy_id: str) -> PromotionStatus | None:
+async def _status(d: ApiDeps, who: Principal, uid: str, strategy_id: str) -> PromotionStatus | None:
     try:
-        return await wf.promotion_status(temporal(d), tenant, uid, strategy_id)
-    except Exception:
-        return None
+        return await requests.promotion_status(
+            d.ports(), who, tenant_id=who.tenant_id, uid=uid, strategy_id=strategy_id
+        )
+    except (GovernanceError, RPCError):
+        return None  # no request in flight, or an unknown strategy: the page says so
 
 
 def _version(s: PromotionStatus) -> str:

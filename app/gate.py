@@ -45,6 +45,7 @@ async def check_gate(ports: Ports, who: Principal, query: GateQuery) -> GateDeci
         GateInputs(
             now=ports.now(),
             kill_switch=True if query.local_halt else query.kill_switch,
+            kill_switch_reason=query.local_halt_reason if query.local_halt else None,
             marketdata_age_ms=query.marketdata_age_ms,
             agent_state=query.agent_state,
             trading_mode=query.trading_mode,
@@ -55,10 +56,7 @@ async def check_gate(ports: Ports, who: Principal, query: GateQuery) -> GateDeci
             policy=policy,
         )
     )
-    extra = list(unreadable)
-    if query.local_halt and query.local_halt_reason:
-        extra.append(GateReason(code="local_halt", message=query.local_halt_reason))
-    return decision.model_copy(update={"reasons": [*decision.reasons, *extra]})
+    return decision.model_copy(update={"reasons": [*decision.reasons, *unreadable]})
 
 
 async def _read(pending: Awaitable[T], what: str, unreadable: list[GateReason]) -> T | None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from temporalio.client import Client
 
 from governance.errors import GovernanceError
 from store.port import GovernanceStore
+
+if TYPE_CHECKING:  # the gate's hot path (`gate check`) must not load Temporal's SDK
+    from temporalio.client import Client
 
 
 class Unavailable(GovernanceError):

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.ports import Ports
-from app.requests import unknown_strategy
-from governance.errors import GovernanceError
+from governance.errors import GovernanceError, UnknownStrategy
 from governance.identity import Principal, require_person, require_tenant
 from governance.records import StrategyDoc
 from governance.registration import strategy_registration
@@ -42,7 +41,7 @@ async def show_strategy(
     require_person(who)
     doc = await ports.store.get_strategy(tenant_id, uid, strategy_id)
     if doc is None:
-        raise unknown_strategy(tenant_id, uid, strategy_id)
+        raise UnknownStrategy(tenant_id, uid, strategy_id)
     return doc
 
 

@@ -6,9 +6,10 @@ from pydantic import BaseModel
 
 from app.ports import Ports
 from governance.assertion import ApprovalClaim, sign
-from governance.errors import GovernanceError, NotFound
+from governance.errors import GovernanceError, NotFound, UnknownStrategy
 from governance.identity import Principal, require_person, require_tenant
 from governance.promotion import promotion_workflow_id
+from governance.records import PromotionRequest
 from governance.report import EligibilityReport
 from governance.roles import Role
 from governance.stages import Decision, LifecycleStage
@@ -81,11 +82,7 @@ async def request_unfreeze(
 
 
 def unknown_strategy(tenant_id: str, uid: str, strategy_id: str) -> GovernanceError:
-    return GovernanceError(
-        f"unknown strategy {uid}/{strategy_id} in tenant {tenant_id}",
-        field="strategy_id",
-        code="unknown_strategy",
-    )
+    return UnknownStrategy(tenant_id, uid, strategy_id)
 
 
 async def promotion_status(
@@ -173,3 +170,10 @@ async def cancel(
     _person(who, tenant_id)
     inp = CancelInput(user=who.subject, reason=reason)
     return await wf.cancel(ports.temporal(), tenant_id, uid, strategy_id, inp)
+
+
+async def list_requests(
+    ports: Ports, who: Principal, *, tenant_id: str, uid: str | None, strategy_id: str | None
+) -> list[PromotionRequest]:
+    _person(who, tenant_id)
+    return await ports.store.list_requests(tenant_id, uid, strategy_id)

@@ -8,8 +8,7 @@ from pydantic import BaseModel
 from temporalio.service import RPCError
 
 from app.ports import Ports
-from app.requests import unknown_strategy
-from governance.errors import GovernanceError
+from governance.errors import GovernanceError, UnknownStrategy
 from governance.identity import (
     RISK_EVENTS_WRITE,
     Forbidden,
@@ -68,7 +67,7 @@ async def send_risk_events(
         raise GovernanceError(f"a batch carries 1 to {MAX_BATCH} events", field="body")
     for item in events:
         if await ports.store.get_strategy(tenant_id, item.uid, item.strategy_id) is None:
-            raise unknown_strategy(tenant_id, item.uid, item.strategy_id)
+            raise UnknownStrategy(tenant_id, item.uid, item.strategy_id)
     accepted = []
     for item in events:
         event = RiskEvent(
@@ -104,7 +103,7 @@ async def freeze(
         raise Forbidden("freezing needs the risk_approver role", field="authorization")
     doc = await ports.store.get_strategy(tenant_id, uid, strategy_id)
     if doc is None:
-        raise unknown_strategy(tenant_id, uid, strategy_id)
+        raise UnknownStrategy(tenant_id, uid, strategy_id)
     now = ports.now()
     policy = await ports.store.get_policy(tenant_id)
     record = await ports.store.commit_stage_change(

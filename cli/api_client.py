@@ -15,8 +15,14 @@ class ApiRefused(GovernanceError):
     pass
 
 
-def call(base: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    token = os.environ.get("STRATGATE_TOKEN")
+def call(
+    base: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    token: str | None = None,
+) -> Any:
+    token = token or os.environ.get("STRATGATE_TOKEN")
     if not token:
         raise ApiRefused("set STRATGATE_TOKEN to your personal token to use --api", field="token")
     try:

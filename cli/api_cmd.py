@@ -12,6 +12,7 @@ from temporalio.client import Client
 from api.app import create_app
 from api.deps import ApiDeps
 from api.oidc import OidcConfig, OidcVerifier
+from app.signing import signing_key
 from cli.api_server import EmbeddedServer
 from cli.temporal import open_client
 from governance.audit_log import configure as configure_logging
@@ -34,7 +35,10 @@ def server(
         oidc = OidcVerifier(
             OidcConfig(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
         )
-    app = create_app(ApiDeps(store=store, client=client, task_queue=task_queue, oidc=oidc))
+    signer = signing_key(settings or Settings.from_env())
+    app = create_app(
+        ApiDeps(store=store, client=client, task_queue=task_queue, oidc=oidc, signer=signer)
+    )
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     return EmbeddedServer(config) if embedded else uvicorn.Server(config)
 

@@ -8,17 +8,15 @@ the command exits 0 whenever it could decide, and anything it cannot read fails 
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable
-from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
-from pydantic import ValidationError
 
 from activities.halt_file import read_kill_switch
-from cli.common import Json, Strategy, Tenant, Uid, describe, emit_json, run, store_session
-from governance.errors import GovernanceError
-from governance.gate import GateDecision, GateInputs, GateReason, decide
+from app.gate import GateQuery, check_gate
+from cli.common import Json, Strategy, Tenant, Uid, emit_json, run
+from cli.session import local_operator, local_ports
+from governance.gate import GateDecision
 
 app = typer.Typer(help="The execution gate.", no_args_is_help=True)
 T = TypeVar("T")
@@ -49,28 +47,21 @@ def check(
     """
 
     async def go() -> GateDecision:
-        unreadable: list[GateReason] = []
-        async with store_session() as store:
-            status = await _read(store.get_system_status(), "system_status", unreadable)
-            doc = await _read(store.get_strategy(tenant, uid, strategy), "strategy", unreadable)
-            policy = await _read(store.get_policy(tenant), "policy", unreadable)
         halt = read_kill_switch()
-        decision = decide(
-            GateInputs(
-                now=datetime.now(UTC),
-                kill_switch=halt.engaged,
-                kill_switch_reason=halt.reason,
-                marketdata_age_ms=marketdata_age_ms,
-                agent_state=agent_state,
-                trading_mode=trading_mode or os.environ.get("TRADING_MODE"),
-                broker_host=broker_host or os.environ.get("BROKER_HOST"),
-                # An unreadable platform toggle is unknown, and the gate treats unknown as on.
-                global_shadow_mode=_shadow_toggle(status),
-                strategy=doc,
-                policy=policy,
-            )
+        query = GateQuery(
+            tenant_id=tenant,
+            uid=uid,
+            strategy_id=strategy,
+            marketdata_age_ms=marketdata_age_ms,
+            agent_state=agent_state,
+            trading_mode=trading_mode or os.environ.get("TRADING_MODE"),
+            broker_host=broker_host or os.environ.get("BROKER_HOST"),
+            kill_switch=halt.engaged,
+            local_halt=halt.engaged,
+            local_halt_reason=halt.reason,
         )
-        return decision.model_copy(update={"reasons": [*decision.reasons, *unreadable]})
+        async with local_ports(temporal=False) as ports:
+            return await check_gate(ports, local_operator(tenant), query)
 
     decision = run(go())
     if as_json:
@@ -79,19 +70,3 @@ def check(
     typer.echo(f"{decision.mode} ({'executing' if decision.executing else 'non-executing'})")
     for reason in decision.reasons:
         typer.echo(f"  {reason.code}: {reason.message}")
-
-
-async def _read(pending: Awaitable[T], what: str, unreadable: list[GateReason]) -> T | None:
-    """A stored document, or None (unknown, so the gate fails closed) if it no longer parses."""
-    try:
-        return await pending
-    except (ValidationError, GovernanceError) as exc:
-        unreadable.append(GateReason(code=f"{what}_unreadable", message=f"{what}: {describe(exc)}"))
-        return None
-
-
-def _shadow_toggle(status: dict[str, Any] | None) -> bool | None:
-    if status is None:
-        return None
-    value = status.get("is_shadow_mode", False)  # an absent toggle is the platform's default: off
-    return value if isinstance(value, bool) else None

@@ -33,7 +33,8 @@ def api_session(api: str | None, as_user: str | None) -> ApiSession:
         base = stack.api_url if stack else None
     if not base:
         raise GovernanceError(
-            "no API to act through: start the stack (`stratgate up`) or pass --api URL",
+            f"no running stack found under {settings.home}, so no API to act through: start "
+            "one with `stratgate up`, or pass --api URL",
             field="api",
             code="unavailable",
         )

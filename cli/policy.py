@@ -7,14 +7,15 @@ export a policy, edit it, give it a new `policy_version` and publish it.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import yaml
 
+from app.policy import publish_policy
 from cli.common import Json, emit_json, fail, run, store_session
+from cli.session import local_operator, local_ports
 from governance.policy import PolicyInvalid, PromotionPolicy, default_policy, parse_policy
 
 app = typer.Typer(help="Tenant promotion policies (versioned).", no_args_is_help=True)
@@ -97,31 +98,20 @@ def set_policy(
         parsed = parse_policy(read_policy_file(file))
     except PolicyInvalid as exc:
         fail(exc.message)
-    policy = parsed.model_copy(update={"updated_at": datetime.now(UTC), "updated_by": by})
 
     async def go() -> bool:
-        async with store_session() as store:
-            current = await store.get_policy(tenant)
-            if current is not None and current.policy_version == policy.policy_version:
-                if _content(current) == _content(policy):
-                    return False  # the same document again: nothing to publish
-                fail(
-                    f"policy_version: {policy.policy_version} is already published for {tenant} "
-                    "with other content; publish changes under a new version"
-                )
-            await store.put_policy(tenant, policy)
-            return True
+        async with local_ports(temporal=False) as ports:
+            published = await publish_policy(
+                ports, local_operator(tenant, by), tenant_id=tenant, policy=parsed
+            )
+        return published.changed
 
     changed = run(go())
     if as_json:
-        emit_json({"tenant": tenant, "policy_version": policy.policy_version, "changed": changed})
+        emit_json({"tenant": tenant, "policy_version": parsed.policy_version, "changed": changed})
         return
     note = "" if changed else " (unchanged)"
-    typer.echo(f"tenant {tenant}: policy {policy.policy_version} is current{note}")
-
-
-def _content(policy: PromotionPolicy) -> dict[str, Any]:
-    return policy.model_dump(mode="json", exclude={"updated_at", "updated_by"})
+    typer.echo(f"tenant {tenant}: policy {parsed.policy_version} is current{note}")
 
 
 @app.command("history")

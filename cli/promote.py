@@ -1,4 +1,5 @@
-"""Operator and approver commands for promotion requests (talk to Temporal and the store)."""
+"""Commands for promotion requests: approvals and rejections go through the API as the person
+whose token is presented; the rest act as the local operator, through the application layer."""
 
 from __future__ import annotations
 
@@ -8,18 +9,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app import requests
 from cli import api_client
 from cli.common import Comment, Reason
+from cli.identity import ApiSession, api_session
 from cli.report_view import render_report
-from cli.temporal import open_client
-from cli.workflow_io import emit_json, fail, run
-from governance.promotion import promotion_workflow_id
+from cli.session import local_operator, local_ports
+from cli.workflow_io import emit_json, run
 from governance.roles import Role
 from governance.stages import Decision, LifecycleStage
-from settings import Settings
-from store.factory import open_store
-from workflows import client as wf
-from workflows.promotion_state import ApproveInput, CancelInput, PromotionStatus, RejectInput
+from workflows.promotion_state import PromotionStatus
 
 app = typer.Typer(help="Promotion requests: request, status, list, cancel.", no_args_is_help=True)
 console = Console()
@@ -33,7 +32,14 @@ Api = Annotated[
     typer.Option(
         "--api",
         envvar="STRATGATE_API_URL",
-        help="Go through the HTTP API (token in STRATGATE_TOKEN).",
+        help="The API to act through (default: the running `stratgate up`'s).",
+    ),
+]
+AsUser = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="On the demo stack: act with this demo person's token (else STRATGATE_TOKEN).",
     ),
 ]
 
@@ -53,7 +59,9 @@ def request(
     if api:
         body = {"uid": uid, "strategy_id": strategy, "to_stage": to.value, "reason": reason}
         made_via = run(
-            _async(api_client.call, api, "POST", f"/v1/tenants/{tenant}/promotion-requests", body)
+            as_coroutine(
+                api_client.call, api, "POST", f"/v1/tenants/{tenant}/promotion-requests", body
+            )
         )
         emit_made(made_via, as_json)
         return
@@ -72,33 +80,25 @@ async def start_request(
     reason: str,
     decision: Decision,
 ) -> dict[str, str]:
-    """Start a promotion (to `to`) or an unfreeze (at the strategy's own stage)."""
-    settings = Settings.from_env()
-    client, queue = await open_client(settings)
-    store = open_store(settings)
-    try:
-        if to is None:
-            doc = await store.get_strategy(tenant, uid, strategy)
-            to = doc.lifecycle_stage if doc else LifecycleStage.OBSERVE
-        made = await wf.request_promotion(
-            client,
-            store,
-            queue,
-            tenant_id=tenant,
-            uid=uid,
-            strategy_id=strategy,
-            to_stage=to,
-            requested_by=by,
-            reason=reason,
-            decision=decision,
-        )
-    finally:
-        await store.close()
-    return {
-        "request_id": made.request_id,
-        "workflow_id": promotion_workflow_id(tenant, uid, strategy),
-        "decision": decision.value,
-    }
+    """A promotion (to `to`) or an unfreeze (at the strategy's own stage), as a local operator."""
+    who = local_operator(tenant, by)
+    async with local_ports() as ports:
+        if decision == Decision.UNFREEZE:
+            made = await requests.request_unfreeze(
+                ports, who, tenant_id=tenant, uid=uid, strategy_id=strategy, reason=reason
+            )
+        else:
+            assert to is not None
+            made = await requests.request_promotion(
+                ports,
+                who,
+                tenant_id=tenant,
+                uid=uid,
+                strategy_id=strategy,
+                to_stage=to,
+                reason=reason,
+            )
+    return {**made.model_dump(), "decision": decision.value}
 
 
 def emit_made(made: dict[str, str], as_json: bool) -> None:
@@ -108,7 +108,7 @@ def emit_made(made: dict[str, str], as_json: bool) -> None:
         console.print(f"request {made['request_id']} started as workflow {made['workflow_id']}")
 
 
-async def _async(fn: Any, *args: Any) -> Any:
+async def as_coroutine(fn: Any, *args: Any) -> Any:
     return fn(*args)
 
 
@@ -117,8 +117,10 @@ def status(tenant: Tenant, uid: Uid, strategy: Strategy, as_json: Json = False) 
     """Phase, window progress, eligibility report, approvals collected and missing."""
 
     async def go() -> PromotionStatus:
-        client, _ = await open_client(Settings.from_env())
-        return await wf.promotion_status(client, tenant, uid, strategy)
+        async with local_ports() as ports:
+            return await requests.promotion_status(
+                ports, local_operator(tenant), tenant_id=tenant, uid=uid, strategy_id=strategy
+            )
 
     current = run(go())
     if as_json:
@@ -157,11 +159,10 @@ def list_requests(
     """Requests of a tenant, newest last, from the store."""
 
     async def go() -> list[dict[str, object]]:
-        store = open_store(Settings.from_env())
-        try:
-            found = await store.list_requests(tenant, uid, strategy)
-        finally:
-            await store.close()
+        async with local_ports(temporal=False) as ports:
+            found = await requests.list_requests(
+                ports, local_operator(tenant), tenant_id=tenant, uid=uid, strategy_id=strategy
+            )
         return [r.model_dump(mode="json") for r in found]
 
     found = run(go())
@@ -190,19 +191,28 @@ def cancel(
     reason: Reason = "",
     as_json: Json = False,
 ) -> None:
-    """Cancel the request in flight (by its requester or a tenant admin)."""
-    current = _update(tenant, uid, strategy, "cancel", CancelInput(user=as_user, reason=reason))
-    _print(current, as_json)
+    """Cancel the request in flight (by its requester or a tenant admin), as a local operator."""
+
+    async def go() -> PromotionStatus:
+        async with local_ports() as ports:
+            return await requests.cancel(
+                ports,
+                local_operator(tenant, as_user),
+                tenant_id=tenant,
+                uid=uid,
+                strategy_id=strategy,
+                reason=reason,
+            )
+
+    _print(run(go()), as_json)
 
 
 def approve(
     tenant: Tenant,
     uid: Uid,
     strategy: Strategy,
-    role: Annotated[Role, typer.Option("--role")],
-    as_user: Annotated[
-        str | None, typer.Option("--as", help="The approver (not with --api).")
-    ] = None,
+    role: Annotated[Role, typer.Option("--role", help="The role you sign in.")],
+    as_user: AsUser = None,
     comment: Comment = "",
     token: Annotated[
         str | None, typer.Option("--confirmation-token", help="PAPER -> LIVE final authorizers.")
@@ -210,71 +220,48 @@ def approve(
     as_json: Json = False,
     api: Api = None,
 ) -> None:
-    """Approve the request in flight, on the eligibility report shown here."""
-    if api:  # the API takes the approver from the token, never from --as
-        one = f"/v1/tenants/{tenant}/strategies/{uid}/{strategy}/promotion"
-        shown = PromotionStatus.model_validate(run(_async(api_client.call, api, "GET", one)))
-        if not as_json:
-            render_status(shown)
-        body = {
-            "role": role.value,
-            "comment": comment,
-            "confirmation_token": token,
-            "metrics_hash": shown.report.metrics_hash if shown.report else None,
-        }
-        _print(
-            PromotionStatus.model_validate(
-                run(_async(api_client.call, api, "POST", one + "/approve", body))
-            ),
-            as_json,
-        )
-        return
+    """Approve the request in flight, on the eligibility report shown here.
 
-    async def shown_hash() -> str | None:
-        client, _ = await open_client(Settings.from_env())
-        current = await wf.promotion_status(client, tenant, uid, strategy)
-        if not as_json:
-            render_status(current)
-        return current.report.metrics_hash if current.report else None
-
-    if not as_user:
-        fail("--as: name the approver (or use --api, where your token says who you are)")
-    metrics_hash = run(shown_hash())
-    inp = ApproveInput(
-        approver=as_user,
-        role=role,
-        metrics_hash=metrics_hash,
-        comment=comment,
-        confirmation_token=token,
-    )
-    _print(_update(tenant, uid, strategy, "approve", inp), as_json)
+    Through the API, as the person whose token is presented: the API signs the approval for
+    them, so nobody approves under another's name.
+    """
+    session = run(as_coroutine(api_session, api, as_user))
+    one = f"/v1/tenants/{tenant}/strategies/{uid}/{strategy}/promotion"
+    shown = PromotionStatus.model_validate(run(as_coroutine(call_api, session, "GET", one, None)))
+    if not as_json:
+        render_status(shown)
+    body = {
+        "role": role.value,
+        "comment": comment,
+        "confirmation_token": token,
+        "metrics_hash": shown.report.metrics_hash if shown.report else None,
+    }
+    done = run(as_coroutine(call_api, session, "POST", one + "/approve", body))
+    _print(PromotionStatus.model_validate(done), as_json)
 
 
 def reject(
     tenant: Tenant,
     uid: Uid,
     strategy: Strategy,
-    role: Annotated[Role, typer.Option("--role")],
-    as_user: Annotated[
-        str | None, typer.Option("--as", help="Who rejects (not with --api).")
-    ] = None,
+    role: Annotated[Role, typer.Option("--role", help="The role you reject in.")],
+    as_user: AsUser = None,
     comment: Comment = "",
     as_json: Json = False,
     api: Api = None,
 ) -> None:
-    """Reject the request in flight."""
-    if api:
-        one = f"/v1/tenants/{tenant}/strategies/{uid}/{strategy}/promotion/reject"
-        body = {"role": role.value, "comment": comment}
-        _print(
-            PromotionStatus.model_validate(run(_async(api_client.call, api, "POST", one, body))),
-            as_json,
-        )
-        return
-    if not as_user:
-        fail("--as: name who rejects (or use --api)")
-    inp = RejectInput(user=as_user, role=role, comment=comment)
-    _print(_update(tenant, uid, strategy, "reject", inp), as_json)
+    """Reject the request in flight, through the API, as the person whose token is presented."""
+    session = run(as_coroutine(api_session, api, as_user))
+    one = f"/v1/tenants/{tenant}/strategies/{uid}/{strategy}/promotion/reject"
+    body = {"role": role.value, "comment": comment}
+    _print(
+        PromotionStatus.model_validate(run(as_coroutine(call_api, session, "POST", one, body))),
+        as_json,
+    )
+
+
+def call_api(session: ApiSession, method: str, path: str, body: dict[str, Any] | None) -> Any:
+    return api_client.call(session.base_url, method, path, body, token=session.token)
 
 
 def unfreeze(
@@ -292,20 +279,6 @@ def unfreeze(
         emit_json(made)
     else:
         console.print(f"unfreeze request {made['request_id']} awaits a risk_approver")
-
-
-def _update(
-    tenant: str, uid: str, strategy: str, name: str, inp: ApproveInput | RejectInput | CancelInput
-) -> PromotionStatus:
-    async def go() -> PromotionStatus:
-        client, _ = await open_client(Settings.from_env())
-        if isinstance(inp, ApproveInput):
-            return await wf.approve(client, tenant, uid, strategy, inp)
-        if isinstance(inp, RejectInput):
-            return await wf.reject(client, tenant, uid, strategy, inp)
-        return await wf.cancel(client, tenant, uid, strategy, inp)
-
-    return run(go())
 
 
 def _print(current: PromotionStatus, as_json: bool) -> None:

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
+from app import risk
+from app.risk import RiskEventSent
 from cli import api_client
 from cli.common import validation_lines
-from cli.temporal import open_client
+from cli.session import local_operator, local_ports
 from cli.workflow_io import emit_json, fail, run
 from governance.bounds import DETAILS_MAX_DEPTH, check_json, text_too_deep
 from governance.records import Severity
-from governance.risk_events import RiskEvent, RiskEventKind
-from settings import Settings
-from store.factory import open_store
-from workflows import client as wf
+from governance.risk_events import RiskEventKind
 
 
 def risk_event(
@@ -59,17 +57,17 @@ def risk_event(
         workflow_id = str(answer["accepted"][0]["workflow_id"])
     else:
         try:
-            event = RiskEvent(
+            sent = RiskEventSent(
+                uid=uid,
+                strategy_id=strategy,
                 event_id=event_id,
                 kind=kind,
                 severity=severity,
-                ts=datetime.now(UTC),
-                source=source,
                 details=parsed,
             )
         except ValidationError as exc:
             fail("; ".join(validation_lines(exc)))
-        workflow_id = run(_send(tenant, uid, strategy, event))
+        workflow_id = run(_send(tenant, source, sent))
     if as_json:
         emit_json({"event_id": event_id, "workflow_id": workflow_id, "kind": kind.value})
     else:
@@ -94,17 +92,14 @@ def parse_details(text: str) -> dict[str, Any]:
     return parsed
 
 
-async def _send(tenant: str, uid: str, strategy: str, event: RiskEvent) -> str:
-    settings = Settings.from_env()
-    client, queue = await open_client(settings)
-    store = open_store(settings)
-    try:
-        # Refused (unknown strategy) before anything is stored or started.
-        return await wf.send_risk_event(
-            client, store, queue, tenant_id=tenant, uid=uid, strategy_id=strategy, event=event
+async def _send(tenant: str, source: str, sent: RiskEventSent) -> str:
+    """As the local operator (`local_operator:<source>`); an unknown strategy is refused
+    before anything is stored or started."""
+    async with local_ports() as ports:
+        (accepted,) = await risk.send_risk_events(
+            ports, local_operator(tenant, source), tenant_id=tenant, events=[sent]
         )
-    finally:
-        await store.close()
+    return accepted.workflow_id
 
 
 async def _post(base: str, path: str, body: dict[str, Any]) -> Any:

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app import registry
 from cli.common import (
     Json,
     Strategy,
@@ -18,10 +19,9 @@ from cli.common import (
     fail,
     parse_timestamp,
     run,
-    store_session,
 )
+from cli.session import local_operator, local_ports
 from governance.records import StrategyDoc
-from governance.registration import strategy_registration
 from governance.stages import LifecycleStage
 
 app = typer.Typer(help="The strategy registry.", no_args_is_help=True)
@@ -47,35 +47,41 @@ def register(
     Registration writes no promotion record (nothing was promoted); it writes the audit event
     `strategy.registered`. `--since` starts the stage's stability window.
     """
-    now = datetime.now(UTC)
-    entered = parse_timestamp(since, "--since") if since is not None else now
-    if entered > now:
-        fail(f"--since: {entered.isoformat()} is in the future")
+    entered = parse_timestamp(since, "--since") if since is not None else None
+    if entered is not None and entered > datetime.now(UTC):
+        fail(f"--since: {entered.isoformat()} is in the future")  # named as the option
 
     async def go() -> StrategyDoc:
-        # Both documents are built (and validated) before anything is written, then land together.
-        doc, event = strategy_registration(tenant, uid, strategy, stage, entered, now)
-        async with store_session() as store:
-            return await store.register_strategy(doc, event)
+        async with local_ports(temporal=False) as ports:
+            return await registry.register_strategy(
+                ports,
+                local_operator(tenant),
+                tenant_id=tenant,
+                uid=uid,
+                strategy_id=strategy,
+                stage=stage,
+                since=entered,
+            )
 
     doc = run(go())
     if as_json:
         emit_json(doc.model_dump(mode="json"))
     else:
-        typer.echo(f"registered {uid}/{strategy} in {stage} since {entered.isoformat()}")
+        since_at = doc.last_stage_change_at.isoformat() if doc.last_stage_change_at else "now"
+        typer.echo(f"registered {uid}/{strategy} in {stage} since {since_at}")
 
 
 @app.command("show")
 def show(tenant: Tenant, uid: Uid, strategy: Strategy, as_json: Json = False) -> None:
     """One strategy's registry entry."""
 
-    async def go() -> StrategyDoc | None:
-        async with store_session() as store:
-            return await store.get_strategy(tenant, uid, strategy)
+    async def go() -> StrategyDoc:
+        async with local_ports(temporal=False) as ports:
+            return await registry.show_strategy(
+                ports, local_operator(tenant), tenant_id=tenant, uid=uid, strategy_id=strategy
+            )
 
     doc = run(go())
-    if doc is None:
-        fail(f"strategy: {uid}/{strategy} is not registered in {tenant}")
     if as_json:
         emit_json(doc.model_dump(mode="json"))
     else:
@@ -92,8 +98,10 @@ def list_strategies(
     """Every strategy of a tenant with its stage and freeze."""
 
     async def go() -> list[StrategyDoc]:
-        async with store_session() as store:
-            found = await store.list_strategies(tenant, uid)
+        async with local_ports(temporal=False) as ports:
+            found = await registry.list_strategies(
+                ports, local_operator(tenant), tenant_id=tenant, uid=uid
+            )
         # Exactly this tenant: an adapter's pattern match must never show another's strategies.
         return [d for d in found if d.tenant_id == tenant]
 

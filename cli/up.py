@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
+from app.signing import public_keys
 from cli.api_cmd import server as api_server
 from cli.embedded import (
     StackInfo,
@@ -59,13 +60,26 @@ async def _serve(
             token=token,
         )
         worker = build_worker(
-            client, store, settings.task_queue, default_evaluator(settings), fingerprint(settings)
+            client,
+            store,
+            settings.task_queue,
+            default_evaluator(settings),
+            fingerprint(settings),
+            public_keys(settings),
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        api = api_server(store, client, settings.task_queue, "127.0.0.1", api_port, embedded=True)
+        api = api_server(
+            store,
+            client,
+            settings.task_queue,
+            "127.0.0.1",
+            api_port,
+            embedded=True,
+            settings=settings,
+        )
         async with worker:
             api_task = asyncio.create_task(api.serve())
             write_stack(settings.home, info)

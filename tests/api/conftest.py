@@ -31,7 +31,7 @@ from cli.api_server import EmbeddedServer
 from governance.identity import TokenKind, new_token_record
 from governance.stages import LifecycleStage as S
 from store.sqlite import SqliteStore
-from tests.workflows.harness import Stack, fast_policy
+from tests.workflows.harness import SIGNER, Stack, fast_policy
 from tests.workflows.test_demotion import no_evidence_needed
 
 
@@ -86,7 +86,9 @@ async def api(
 ) -> AsyncIterator[Api]:
     stack = Stack(client, sqlite_store, task_queue, tenant, tmp_path)
     await stack.seed(fast_policy(), {"momo": S.PAPER, "calm": S.SHADOW})
-    app = create_app(ApiDeps(store=sqlite_store, client=client, task_queue=task_queue))
+    app = create_app(
+        ApiDeps(store=sqlite_store, client=client, task_queue=task_queue, signer=SIGNER)
+    )
     transport = httpx.ASGITransport(app=app)
     async with (
         stack.worker(no_evidence_needed),

@@ -21,6 +21,7 @@ from governance.policy import default_policy
 from governance.roles import Role
 from governance.stages import Transition
 from tests.api.conftest import Api, sign
+from tests.workflows.harness import SIGNER
 
 json_leaf = st.one_of(
     st.none(),
@@ -179,7 +180,9 @@ async def test_oidc_service_claim_per_endpoint(
 ) -> None:
     key, verifier = keys
     stack = api.stack
-    app = create_app(ApiDeps(stack.store, stack.client, stack.task_queue, oidc=verifier))
+    app = create_app(
+        ApiDeps(stack.store, stack.client, stack.task_queue, oidc=verifier, signer=SIGNER)
+    )
     claims: dict[str, Any] = {"sub": "carol", "tenant_id": stack.tenant}
     if claim is not ABSENT:
         claims["stratgate_service"] = claim

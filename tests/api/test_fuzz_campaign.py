@@ -37,7 +37,7 @@ from governance.stages import LifecycleStage as S
 from store.sqlite import SqliteStore
 from tests.api.conftest import Api
 from tests.api.hostile import Hostile, Hostiles, Route
-from tests.workflows.harness import Stack, fast_policy
+from tests.workflows.harness import SIGNER, Stack, fast_policy
 
 LONG = os.environ.get("STRATGATE_CAMPAIGN", "").lower() == "long"
 REQUESTS = 5_000 if LONG else 300
@@ -75,7 +75,9 @@ async def campaign(
                 ttl_seconds=3600,
             )
         )
-    app = create_app(ApiDeps(store=sqlite_store, client=client, task_queue=task_queue))
+    app = create_app(
+        ApiDeps(store=sqlite_store, client=client, task_queue=task_queue, signer=SIGNER)
+    )
     transport = httpx.ASGITransport(app=app)
     async with (
         stack.worker(no_evidence),

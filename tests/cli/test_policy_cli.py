@@ -42,7 +42,9 @@ def test_policy_set_show_round_trip_and_history(tmp_path: Path) -> None:
     )
     shown = sg(tmp_path, "policy", "show", "--tenant", "demo", "--json")
     stored = ok(shown)
-    assert stored["policy_version"] == "demo.v1" and stored["updated_by"] == "cli"
+    assert (
+        stored["policy_version"] == "demo.v1" and stored["updated_by"] == "local_operator:cli"
+    )  # direct access, recorded as such
     assert stored["risk_thresholds"]["daily_loss_limit"] == 0.015
     # What `show` prints, `set` accepts: the same document again changes nothing ...
     (tmp_path / "shown.json").write_text(shown.stdout)
@@ -60,7 +62,7 @@ def test_policy_set_show_round_trip_and_history(tmp_path: Path) -> None:
     assert published.returncode == 0 and "demo.v2 is current" in published.stdout
     current = ok(sg(tmp_path, "policy", "show", "--tenant", "demo", "--json"))
     assert current["stability_windows"]["observe_to_shadow"]["min_sessions"] == 7
-    assert current["updated_by"] == "ops"
+    assert current["updated_by"] == "local_operator:ops"
     history = ok(sg(tmp_path, "policy", "history", "--tenant", "demo", "--json"))
     assert [v["policy_version"] for v in history] == ["demo.v1", "demo.v2"]
     # Other content under a published version is refused: versions are never rewritten.

@@ -21,7 +21,7 @@ from governance.identity import TokenKind, new_token_record
 from governance.stages import LifecycleStage as S
 from store.sqlite import SqliteStore
 from tests.workflows.evidence_fixtures import seed_evidence
-from tests.workflows.harness import Stack, fast_policy
+from tests.workflows.harness import SIGNER, Stack, fast_policy
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -68,7 +68,9 @@ async def site(
             )
         )
     port = free_port()
-    app = create_app(ApiDeps(store=sqlite_store, client=client, task_queue=task_queue))
+    app = create_app(
+        ApiDeps(store=sqlite_store, client=client, task_queue=task_queue, signer=SIGNER)
+    )
     server = EmbeddedServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     async with stack.worker(evaluator):
         serving = asyncio.create_task(server.serve())

@@ -1,0 +1,33 @@
+"""The CLI's way into the application layer: the configured store and Temporal, as `Ports`,
+and the local operator a direct command acts as (recorded as such, never as a named person)."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from app.ports import Ports
+from governance.identity import Principal
+from settings import Settings
+from store.factory import open_store
+
+
+@asynccontextmanager
+async def local_ports(temporal: bool = True) -> AsyncIterator[Ports]:
+    settings = Settings.from_env()
+    client, queue = None, settings.task_queue
+    if temporal:  # loaded only when needed: `gate check` is on the runtime's hot path
+        from cli.temporal import open_client
+
+        client, queue = await open_client(settings)
+    store = open_store(settings)
+    try:
+        yield Ports(store=store, client=client, task_queue=queue)
+    finally:
+        await store.close()
+
+
+def local_operator(tenant_id: str, name: str | None = None) -> Principal:
+    """Direct access to the embedded stack: `local_operator:<name>` in every record and event."""
+    return Principal.local_operator(tenant_id, name or getpass.getuser())
