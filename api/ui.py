@@ -6,6 +6,7 @@ workflow updates and the same identity checks as /v1, so the UI can do nothing t
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,10 +19,11 @@ from temporalio.service import RPCError
 
 from api.charts import report_charts
 from api.deps import ApiDeps, principal
-from app import requests
+from app import records as records_uc
+from app import registry, requests
 from governance.bounds import COMMENT_MAX, check_text
-from governance.chain import ChainVerification, verify_chain
-from governance.errors import GovernanceError, RecordCorrupt
+from governance.chain import ChainVerification
+from governance.errors import GovernanceError, NotFound, RecordCorrupt, UnknownStrategy
 from governance.identity import Principal, TokenKind
 from governance.records import RequestStatus
 from governance.roles import Role
@@ -64,9 +66,12 @@ def install(app: FastAPI) -> None:
         who, d = await _signed_in(request)
         if who is None:
             return RedirectResponse("/ui/login", status_code=303)
-        roles = await d.store.get_approver_roles(who.tenant_id, who.subject) or []
+        roles = await registry.my_roles(d.ports(), who)
         items = []
-        for req in await d.store.list_requests(who.tenant_id):
+        pending = await requests.list_requests(
+            d.ports(), who, tenant_id=who.tenant_id, uid=None, strategy_id=None
+        )
+        for req in pending:
             if req.status != RequestStatus.PENDING:
                 continue
             status = await _status(d, who, req.uid, req.strategy_id)
@@ -91,10 +96,13 @@ def install(app: FastAPI) -> None:
             return _page(
                 request, "missing.html", who, [], what=f"{uid}/{strategy_id}", status_code=404
             )
-        roles = await d.store.get_approver_roles(who.tenant_id, who.subject) or []
+        roles = await registry.my_roles(d.ports(), who)
         report = None
         if status.report:
-            report = await d.store.get_evaluation_report(who.tenant_id, status.report.metrics_hash)
+            with contextlib.suppress(NotFound):
+                report = await requests.read_report(
+                    d.ports(), who, tenant_id=who.tenant_id, metrics_hash=status.report.metrics_hash
+                )
         return _page(
             request,
             "request.html",
@@ -186,22 +194,28 @@ def install(app: FastAPI) -> None:
         who, d = await _signed_in(request)
         if who is None:
             return RedirectResponse("/ui/login", status_code=303)
-        doc = await d.store.get_strategy(who.tenant_id, uid, strategy_id)
-        if doc is None:
+        ports, where = (
+            d.ports(),
+            {"tenant_id": who.tenant_id, "uid": uid, "strategy_id": strategy_id},
+        )
+        try:
+            doc = await registry.show_strategy(ports, who, **where)
+        except UnknownStrategy:
             return _page(
                 request, "missing.html", who, [], what=f"{uid}/{strategy_id}", status_code=404
             )
         chain: ChainVerification | None = None
         broken: str | None = None
         try:
-            records = await d.store.list_records(who.tenant_id, uid, strategy_id)
+            records = await records_uc.list_records(ports, who, **where)
         except RecordCorrupt as exc:
             records, broken = [], exc.message
         else:
-            chain = verify_chain(records)
-            if not chain.ok:
+            found = await records_uc.verify_records(ports, who, **where)
+            chain = found.get((uid, strategy_id))
+            if chain is not None and not chain.ok:
                 broken = f"{chain.first_broken_record_id}: {chain.reason}"
-        events = await d.store.list_audit_events(who.tenant_id, uid, strategy_id)
+        events = await records_uc.audit_trail(ports, who, **where)
         return _page(
             request,
             "strategy.html",
@@ -218,7 +232,12 @@ def install(app: FastAPI) -> None:
     @app.get("/ui/strategies/{uid}/{strategy_id}/version", include_in_schema=False)
     async def strategy_version(request: Request, uid: str, strategy_id: str) -> dict[str, str]:
         who, d = await _signed_in(request)
-        doc = await d.store.get_strategy(who.tenant_id, uid, strategy_id) if who else None
+        doc = None
+        if who is not None:
+            with contextlib.suppress(UnknownStrategy):
+                doc = await registry.show_strategy(
+                    d.ports(), who, tenant_id=who.tenant_id, uid=uid, strategy_id=strategy_id
+                )
         return {
             "version": f"{doc.chain_length}:{doc.lifecycle_stage}:{doc.freeze}" if doc else "none"
         }
@@ -228,8 +247,10 @@ def install(app: FastAPI) -> None:
         who, d = await _signed_in(request)
         if who is None:
             return RedirectResponse("/ui/login", status_code=303)
-        strategies = await d.store.list_strategies(who.tenant_id)
-        records = await d.store.list_records(who.tenant_id)
+        strategies = await registry.list_strategies(d.ports(), who, tenant_id=who.tenant_id)
+        records = await records_uc.list_records(
+            d.ports(), who, tenant_id=who.tenant_id, uid=None, strategy_id=None
+        )
         demotions = sorted(
             (r for r in records if r.decision in ("demote", "freeze")),
             key=lambda r: r.effective_at,
@@ -249,7 +270,12 @@ def install(app: FastAPI) -> None:
     @app.get("/ui/operator/version", include_in_schema=False)
     async def operator_version(request: Request) -> dict[str, str]:
         who, d = await _signed_in(request)
-        return {"version": str(len(await d.store.list_records(who.tenant_id))) if who else "none"}
+        if who is None:
+            return {"version": "none"}
+        found = await records_uc.list_records(
+            d.ports(), who, tenant_id=who.tenant_id, uid=None, strategy_id=None
+        )
+        return {"version": str(len(found))}
 
 
 async def _signed_in(request: Request) -> tuple[Principal | None, ApiDeps]:

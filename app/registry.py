@@ -9,6 +9,7 @@ from governance.errors import GovernanceError, UnknownStrategy
 from governance.identity import Principal, require_person, require_tenant
 from governance.records import StrategyDoc
 from governance.registration import strategy_registration
+from governance.roles import Role
 from governance.stages import LifecycleStage
 
 
@@ -51,3 +52,9 @@ async def list_strategies(
     require_tenant(who, tenant_id)
     require_person(who)
     return await ports.store.list_strategies(tenant_id, uid)
+
+
+async def my_roles(ports: Ports, who: Principal) -> list[Role]:
+    """The caller's roles in the tenant's approver directory (none for a service)."""
+    require_tenant(who, who.tenant_id)
+    return await ports.store.get_approver_roles(who.tenant_id, who.subject) or []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import socket
@@ -169,7 +168,3 @@ def describe(info: StackInfo) -> str:
         lines.append(f"stratgate API/UI   {info.api_url}")
     lines.append(f"task queue         {info.task_queue}")
     return "\n".join(lines)
-
-
-def dump(info: StackInfo) -> str:
-    return json.dumps(info.model_dump(), indent=2)

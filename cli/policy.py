@@ -13,8 +13,8 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from app.policy import publish_policy
-from cli.common import Json, emit_json, fail, run, store_session
+from app.policy import policy_history, publish_policy, show_policy
+from cli.common import Json, emit_json, fail, run
 from cli.session import local_operator, local_ports
 from governance.policy import PolicyInvalid, PromotionPolicy, default_policy, parse_policy
 
@@ -60,8 +60,8 @@ def show(
         fail("--tenant: name a tenant, or pass --defaults")
 
     async def go() -> PromotionPolicy | None:
-        async with store_session() as store:
-            return await store.get_policy(tenant)
+        async with local_ports(temporal=False) as ports:
+            return await show_policy(ports, local_operator(tenant), tenant_id=tenant)
 
     policy = run(go())
     if policy is None:
@@ -122,8 +122,8 @@ def history(
     """Every version a tenant has published, oldest first."""
 
     async def go() -> list[PromotionPolicy]:
-        async with store_session() as store:
-            return await store.list_policy_versions(tenant)
+        async with local_ports(temporal=False) as ports:
+            return await policy_history(ports, local_operator(tenant), tenant_id=tenant)
 
     versions = run(go())
     if as_json:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from governance.errors import ApprovalRefused
-from governance.policy import ApprovalRequirement
+from governance.policy import ApprovalRequirement, PromotionPolicy
 from governance.records import Approval
 from governance.roles import Role
 
@@ -122,3 +122,15 @@ def _known_role(role: Role | str) -> Role:
     except ValueError:
         known = ", ".join(r.value for r in Role)
         raise ApprovalRefused(f"unknown role {role!r} (known: {known})", field="role") from None
+
+
+def next_wake(
+    policy: PromotionPolicy, approvals: Sequence[Approval], now: datetime, until_deadline: timedelta
+) -> timedelta:
+    """When a request awaiting approvals next has something to do on its own: re-evaluate, an
+    approval's TTL running out, or the deadline."""
+    wake = min(until_deadline, timedelta(seconds=policy.evaluation_interval_seconds))
+    ttl = timedelta(seconds=policy.approval_ttl_seconds)
+    for approval in approvals:
+        wake = min(wake, approval.approved_at + ttl - now)
+    return max(wake, timedelta(milliseconds=1))

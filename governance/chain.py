@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from governance.errors import RecordCorrupt
 from governance.records import PromotionRecord
 from governance.stage_change import record_hash
 
@@ -49,3 +51,17 @@ def verify_chain(records: Iterable[PromotionRecord]) -> ChainVerification:
             )
         prev_hash = record.record_hash
     return ChainVerification(ok=True, checked=len(ordered))
+
+
+def stored_record(record_id: str, data: str | dict[str, Any]) -> PromotionRecord:
+    """A record as a store holds it (JSON text or a document), or RecordCorrupt naming it: a
+    record that no longer parses was altered outside stratgate."""
+    try:
+        if isinstance(data, str):
+            return PromotionRecord.model_validate_json(data)
+        return PromotionRecord.model_validate(data)
+    except ValidationError as exc:
+        raise RecordCorrupt(
+            f"record {record_id} no longer parses ({exc.error_count()} errors): altered",
+            field=record_id,
+        ) from None

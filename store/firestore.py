@@ -15,17 +15,15 @@ that precondition; the chain slot still settles races between commits).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 from datetime import datetime
 from typing import Any
 
-from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from governance.errors import PreconditionFailed, RecordConflict
+from governance.errors import RecordConflict
 from governance.identity import ApiToken
 from governance.live import ConfirmationToken, TokenRefused, redeem
 from governance.policy import PromotionPolicy, load_stored_policy
@@ -34,14 +32,10 @@ from governance.report import EligibilityReport
 from governance.risk_events import RiskEventRef, StoredRiskEvent
 from governance.roles import Role
 from governance.stage_change import (
-    Landed,
     StageChange,
-    conflict,
-    plan_commit,
-    same_commit,
 )
 from settings import Settings
-from store import paths
+from store import firestore_commit, paths
 from store.firestore_docs import (
     POSITION,
     audit_doc,
@@ -50,13 +44,10 @@ from store.firestore_docs import (
     record_of,
     report_doc,
     report_of,
-    strategy_changes,
     unpositioned,
 )
 
-CREATE_RACE = (gexc.AlreadyExists, gexc.Conflict, gexc.FailedPrecondition)
-# Commit attempts when only the strategy document changed under us (not its chain position).
-COMMIT_ATTEMPTS = 5
+CREATE_RACE = firestore_commit.CREATE_RACE
 
 
 class FirestoreStore:
@@ -188,98 +179,7 @@ class FirestoreStore:
 
     # -- records --------------------------------------------------------------------------
     async def commit_stage_change(self, change: StageChange) -> PromotionRecord:
-        for _ in range(COMMIT_ATTEMPTS):
-            landed = await self._commit_once(change)
-            if landed is not None:
-                return landed
-        raise PreconditionFailed(
-            f"the strategy document kept changing during {COMMIT_ATTEMPTS} commit attempts",
-            field="expected_last_record_id",
-        )
-
-    async def _commit_once(self, change: StageChange) -> PromotionRecord | None:
-        """The record, or None when only the strategy document changed since it was read."""
-        t = change.tenant_id
-        strategy_ref = self.client.document(paths.strategy(t, change.uid, change.strategy_id))
-        existing_data, snap = await asyncio.gather(
-            self._get(paths.record(t, change.record_id)), strategy_ref.get()
-        )
-        raw = snap.to_dict() if snap.exists else None
-        plan = plan_commit(
-            change,
-            existing=record_of(change.record_id, existing_data) if existing_data else None,
-            doc=StrategyDoc.model_validate(raw) if raw else None,
-        )
-        if isinstance(plan, Landed):
-            return plan.record  # a retry of a commit that already landed
-        record = plan.record
-        for one in plan.audit_events:
-            if await self._get(paths.audit_event(t, one.event_id)) is not None:
-                # Ids come from the workflow, so a clash is a caller's bug: refuse before writing.
-                raise RecordConflict(
-                    f"an audit event already exists under id {one.event_id}",
-                    field="audit_event_id",
-                )
-        request_ref = None
-        if plan.request is not None:
-            request_ref = self.client.document(paths.request(t, plan.request.request_id))
-            if not (await request_ref.get()).exists:
-                request_ref = None  # as in SQLite: no request document, nothing to close
-        batch = self.client.batch()
-        # The contested write goes first: if the slot is taken, nothing of this batch lands.
-        slot = paths.chain_slot(t, change.uid, change.strategy_id, record.sequence)
-        batch.create(self.client.document(slot), {"record_id": record.record_id})
-        batch.create(
-            self.client.document(paths.record(t, record.record_id)),
-            record.model_dump(mode="json"),
-        )
-        for one in plan.audit_events:
-            batch.create(self.client.document(paths.audit_event(t, one.event_id)), audit_doc(one))
-        # Only the fields this change sets, and only over the document as read.
-        batch.update(
-            strategy_ref,
-            strategy_changes(StrategyDoc.model_validate(raw), plan.strategy),
-            option=self.client.write_option(last_update_time=snap.update_time),
-        )
-        if request_ref is not None and plan.request is not None:
-            status = {
-                "status": plan.request.status.value,
-                "record_id": plan.request.record_id,
-                "updated_at": plan.request.updated_at.isoformat(),
-            }
-            batch.set(request_ref, status, merge=True)
-        try:
-            await batch.commit()
-        except CREATE_RACE:
-            return await self._after_refused_commit(change, record.sequence)
-        return record
-
-    async def _existing(self, change: StageChange) -> PromotionRecord | None:
-        """The record already under this id: this very commit (a retry), or a conflict."""
-        data = await self._get(paths.record(change.tenant_id, change.record_id))
-        if data is None:
-            return None
-        landed = record_of(change.record_id, data)
-        if same_commit(landed, change):
-            return landed
-        raise conflict(change.record_id)
-
-    async def _after_refused_commit(
-        self, change: StageChange, sequence: int
-    ) -> PromotionRecord | None:
-        landed = await self._existing(change)
-        if landed is not None:
-            return landed  # our own earlier attempt landed after all
-        t, uid, sid = change.tenant_id, change.uid, change.strategy_id
-        slot_taken = await self._get(paths.chain_slot(t, uid, sid, sequence)) is not None
-        raw = await self._get(paths.strategy(t, uid, sid))
-        moved_on = raw is None or StrategyDoc.model_validate(raw).chain_length >= sequence
-        if not slot_taken and not moved_on:
-            return None  # the slot is free but the document changed: read again and retry
-        raise PreconditionFailed(
-            f"another stage change took chain position {sequence} first",
-            field="expected_last_record_id",
-        )
+        return await firestore_commit.commit_stage_change(self.client, change)
 
     async def get_record(self, tenant_id: str, record_id: str) -> PromotionRecord | None:
         data = await self._get(paths.record(tenant_id, record_id))

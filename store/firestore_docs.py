@@ -12,10 +12,8 @@ import json
 import time
 from typing import Any
 
-from pydantic import ValidationError
-
-from governance.errors import RecordCorrupt
-from governance.records import AuditEvent, PromotionRecord, StrategyDoc
+from governance.chain import stored_record
+from governance.records import AuditEvent, StrategyDoc
 from governance.report import EligibilityReport, stored_report
 
 POSITION = "_position"
@@ -35,14 +33,7 @@ def unpositioned(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k != POSITION}
 
 
-def record_of(record_id: str, data: dict[str, Any]) -> PromotionRecord:
-    try:
-        return PromotionRecord.model_validate(data)
-    except ValidationError as exc:
-        raise RecordCorrupt(
-            f"record {record_id} no longer parses ({exc.error_count()} errors): altered",
-            field=record_id,
-        ) from None
+record_of = stored_record  # one reading of a stored record, for both adapters
 
 
 def audit_doc(event: AuditEvent) -> dict[str, Any]:

@@ -11,9 +11,8 @@ import json
 import sqlite3
 from typing import Any
 
-from pydantic import ValidationError
-
-from governance.errors import PreconditionFailed, RecordConflict, RecordCorrupt
+from governance.chain import stored_record
+from governance.errors import PreconditionFailed, RecordConflict
 from governance.policy import PromotionPolicy, load_stored_policy
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
 from governance.report import EligibilityReport, stored_report
@@ -151,7 +150,7 @@ class SqliteStore(SqliteTokens):
         raw = self._get(conn, paths.strategy(t, change.uid, change.strategy_id))
         plan = plan_commit(
             change,
-            existing=_parse_record(row[0], row[1]) if row else None,
+            existing=stored_record(row[0], row[1]) if row else None,
             doc=StrategyDoc.model_validate(raw) if raw else None,
         )
         if isinstance(plan, Landed):
@@ -213,7 +212,7 @@ class SqliteStore(SqliteTokens):
                 (paths.record(tenant_id, record_id),),
             ).fetchone()
         )
-        return _parse_record(row[0], row[1]) if row else None
+        return stored_record(row[0], row[1]) if row else None
 
     async def list_records(
         self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
@@ -226,7 +225,7 @@ class SqliteStore(SqliteTokens):
                 (tenant_id, uid, uid, strategy_id, strategy_id),
             ).fetchall()
         )
-        return [_parse_record(rid, data) for rid, data in rows]
+        return [stored_record(rid, data) for rid, data in rows]
 
     # -- risk history ---------------------------------------------------------------------
     async def record_risk_event(self, event: StoredRiskEvent) -> bool:
@@ -368,13 +367,3 @@ class SqliteStore(SqliteTokens):
     async def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-
-def _parse_record(record_id: str, data: str) -> PromotionRecord:
-    try:
-        return PromotionRecord.model_validate_json(data)
-    except ValidationError as exc:
-        raise RecordCorrupt(
-            f"record {record_id} no longer parses ({exc.error_count()} errors): altered",
-            field=record_id,
-        ) from None

@@ -23,6 +23,7 @@ FORBIDDEN = {
         "worker",
         "settings",
     },
+    "app": {"fastapi", "starlette", "typer", "api", "cli", "google", "sqlite3", "uvicorn"},
     "workflows": {"store", "google", "fastapi", "starlette", "sqlite3", "api", "cli", "evidence"},
     "activities": {"google", "fastapi", "api", "cli", "sqlite3", "workflows"},
     "store": {"temporalio", "fastapi", "api", "cli", "workflows", "activities"},
@@ -97,3 +98,45 @@ def test_no_module_is_too_long() -> None:
         if (n := len(p.read_text().splitlines())) > 420
     ]
     assert not long, long
+
+
+# The entry points of use cases: parse, call `app`, render. They name governance's types (and
+# its input parsers), never reach the store or Temporal themselves.
+ENTRY_POINTS = [
+    "api/routes_requests.py",
+    "api/routes_registry.py",
+    "api/ui.py",
+    "cli/promote.py",
+    "cli/risk.py",
+    "cli/live.py",
+    "cli/gate.py",
+    "cli/policy.py",
+    "cli/strategy.py",
+    "cli/records.py",
+]
+INPUT_PARSERS = {"check_json", "text_too_deep", "check_text", "parse_policy", "default_policy"}
+
+
+def test_entry_points_reach_store_temporal_and_rules_only_through_the_application_layer() -> None:
+    import importlib
+
+    problems = []
+    for name in ENTRY_POINTS:
+        path = ROOT / name
+        source = path.read_text()
+        if ".store." in source:
+            problems.append(f"{name} uses a store directly")
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, ast.ImportFrom) or not node.module or node.level:
+                continue
+            top = node.module.split(".")[0]
+            if top == "store" or node.module in ("workflows.client", "temporalio.client"):
+                problems.append(f"{name} imports {node.module}")
+            if top == "governance":
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    value = getattr(module, alias.name)
+                    rule = callable(value) and not isinstance(value, type)
+                    if rule and alias.name not in INPUT_PARSERS:
+                        problems.append(f"{name} calls governance's {alias.name}")
+    assert not problems, "\n".join(problems)

@@ -17,7 +17,6 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
-    from activities.commit import CommitActivities
     from governance import approvals as rules
     from governance.errors import GovernanceError
     from governance.live import enablement_until
@@ -37,13 +36,13 @@ with workflow.unsafe.imports_passed_through():
         validate_request,
     )
     from governance.promotion_builders import promotion_change
-    from governance.records import Approval, PromotionRecord
+    from governance.records import Approval
     from governance.report import EligibilityReport, Verdict
     from governance.roles import Role
     from governance.stages import Decision, LifecycleStage
     from workflows import search_attributes as sa
-    from workflows.options import SAFETY_COMMIT
     from workflows.promotion_calls import PromotionCalls, cause_of, refuse
+    from workflows.promotion_checks import check_approval, check_rejection, check_still_open
     from workflows.promotion_state import (
         ApproveInput,
         CancelInput,
@@ -167,7 +166,8 @@ class PromotionWorkflow:
             if until_deadline <= timedelta(0):
                 return self._set_phase(Phase.EXPIRED, "request deadline passed awaiting approvals")
             seen = s.changes
-            await self._wait(lambda: s.changes != seen, self._next_wake(until_deadline))  # noqa: B023
+            wake = rules.next_wake(s.policy, s.approvals, workflow.now(), until_deadline)
+            await self._wait(lambda: s.changes != seen, wake)  # noqa: B023
 
     async def _final_check(self) -> None:
         s = self.state
@@ -248,31 +248,15 @@ class PromotionWorkflow:
             now=now,
             live_enabled_until=live_until,
         )
-        commit = workflow.start_activity_method(
-            CommitActivities.commit_stage_change, change, **SAFETY_COMMIT
-        )
-        record: PromotionRecord | None
-        try:
-            # Shielded: if a demotion cancels us mid-commit we still learn whether it landed.
-            record = await asyncio.shield(commit)
-        except asyncio.CancelledError:
-            record = await self._commit_outcome(commit)
-        except ActivityError as exc:
-            return self._set_phase(Phase.PREEMPTED, f"commit refused: {cause_of(exc)}")
+        record, refused = await self.calls.commit(change)
+        if refused is not None:
+            return self._set_phase(Phase.PREEMPTED, f"commit refused: {refused}")
         if record is None:
             return self._set_phase(Phase.PREEMPTED, "preempted by a demotion during final check")
         s.record_id = record.record_id
         self._set_phase(
             Phase.COMMITTED, f"{record.decision} committed as record {record.record_id}"
         )
-
-    async def _commit_outcome(
-        self, commit: workflow.ActivityHandle[PromotionRecord]
-    ) -> PromotionRecord | None:
-        try:
-            return await commit
-        except ActivityError:
-            return None
 
     # -- steps shared by the phases -----------------------------------------------------------
     async def _evaluate(self) -> EligibilityReport | None:
@@ -301,25 +285,12 @@ class PromotionWorkflow:
             s.status_reason = f"approvals expired after the policy's TTL: {who}"
             await self.calls.save_request(s)
 
-    def _next_wake(self, until_deadline: timedelta) -> timedelta:
-        s = self.state
-        assert s.policy is not None
-        wake = min(until_deadline, timedelta(seconds=s.policy.evaluation_interval_seconds))
-        ttl = timedelta(seconds=s.policy.approval_ttl_seconds)
-        for approval in s.approvals:
-            wake = min(wake, approval.approved_at + ttl - workflow.now())
-        return max(wake, timedelta(milliseconds=1))
-
     async def _wait(self, condition: Callable[[], bool], timeout: timedelta) -> None:
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(condition, timeout=timeout)
 
     def _end_by_people(self) -> None:
-        s = self.state
-        if s.rejection:
-            self._set_phase(Phase.REJECTED, s.rejection)
-        else:
-            self._set_phase(Phase.CANCELLED, s.cancellation)
+        self._set_phase(*self.state.ended_by_people())
 
     def _until_deadline(self) -> timedelta:
         assert self.state.deadline is not None
@@ -330,48 +301,6 @@ class PromotionWorkflow:
         if reason is not None:
             self.state.status_reason = reason
         workflow.upsert_search_attributes([sa.PHASE.value_set(phase.value)])
-
-    def _check_still_open(self) -> None:
-        s = self.state
-        if s.phase.terminal:
-            raise refuse(
-                f"the request ended ({s.phase}: {s.status_reason}); nothing was counted",
-                "request_ended",
-            )
-
-    def _check_approval(
-        self, inp: ApproveInput, roles: list[Role] | None, check_directory: bool = True
-    ) -> None:
-        s = self.state
-        assert s.requirement is not None
-        try:
-            rules.check_approval(
-                requirement=s.requirement,
-                approvals=s.approvals,
-                requested_by=self.request.requested_by,
-                approver=inp.approver,
-                role=inp.role,
-                directory_roles=roles,
-                check_directory=check_directory,
-            )
-        except GovernanceError as exc:
-            raise refuse(exc.message, exc.code, exc.field) from None
-
-    def _check_rejection(
-        self, inp: RejectInput, roles: list[Role] | None, check_directory: bool = True
-    ) -> None:
-        assert self.state.requirement is not None
-        try:
-            rules.check_rejection(
-                requirement=self.state.requirement,
-                requested_by=self.request.requested_by,
-                rejector=inp.user,
-                role=inp.role,
-                directory_roles=roles,
-                check_directory=check_directory,
-            )
-        except GovernanceError as exc:
-            raise refuse(exc.message, exc.code, exc.field) from None
 
     # -- messages -----------------------------------------------------------------------------
     @workflow.query
@@ -391,15 +320,15 @@ class PromotionWorkflow:
     async def approve(self, inp: ApproveInput) -> PromotionStatus:
         s = self.state
         roles = await self.calls.check_approver(inp)
-        self._check_still_open()
-        self._check_approval(inp, roles)
+        check_still_open(self.state)
+        check_approval(self.state, self.request, inp, roles)
         if needs_live_token(self.request) and inp.role == Role.FINAL_AUTHORIZER:
             token = await self.calls.redeem(inp.approver, inp.confirmation_token or "")
             s.token_expiry[inp.approver] = token.expires_at
         # Re-checked after the awaits: another approval may have filled the slot meanwhile,
         # or the request may have ended (an accepted update is then told so, and counts not).
-        self._check_still_open()
-        self._check_approval(inp, roles)
+        check_still_open(self.state)
+        check_approval(self.state, self.request, inp, roles)
         s.approvals.append(
             Approval(
                 role=inp.role,
@@ -442,14 +371,14 @@ class PromotionWorkflow:
             )
         # The directory is checked by the handler, against the current one: a person added a
         # moment ago is not refused on a stale copy.
-        self._check_approval(inp, None, check_directory=False)
+        check_approval(self.state, self.request, inp, None, check_directory=False)
 
     @workflow.update
     async def reject(self, inp: RejectInput) -> PromotionStatus:
         s = self.state
         roles = await self.calls.roles_of(inp.user)
-        self._check_still_open()
-        self._check_rejection(inp, roles)
+        check_still_open(self.state)
+        check_rejection(self.state, self.request, inp, roles)
         s.rejection = f"rejected by {inp.user} ({inp.role}): {inp.comment}".rstrip(": ")
         s.changes += 1
         await self.calls.audit(
@@ -462,13 +391,13 @@ class PromotionWorkflow:
         phase = self.state.phase
         if phase not in (Phase.WAITING_FOR_WINDOW, Phase.AWAITING_APPROVALS):
             raise refuse(f"the request is {phase}: it can no longer be rejected", "wrong_phase")
-        self._check_rejection(inp, None, check_directory=False)
+        check_rejection(self.state, self.request, inp, None, check_directory=False)
 
     @workflow.update
     async def cancel(self, inp: CancelInput) -> PromotionStatus:
         s = self.state
         roles = await self.calls.roles_of(inp.user)
-        self._check_still_open()
+        check_still_open(self.state)
         if not may_cancel(self.request, inp.user, roles):
             raise refuse(
                 f"only the requester or a tenant admin may cancel; {inp.user} is neither",

@@ -6,6 +6,7 @@ options each call needs, and turn activity failures into the workflow's refusals
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from temporalio import workflow
@@ -28,10 +29,11 @@ with workflow.unsafe.imports_passed_through():
     from governance.policy import PromotionPolicy
     from governance.promotion import REQUEST_STATUS, PromotionInput, promotion_workflow_id
     from governance.promotion_builders import request_doc
-    from governance.records import AuditEvent, PromotionRequest, RequestStatus
+    from governance.records import AuditEvent, PromotionRecord, PromotionRequest, RequestStatus
     from governance.report import EligibilityReport
     from governance.roles import Role
-    from workflows.options import EVALUATE, QUICK
+    from governance.stage_change import StageChange
+    from workflows.options import EVALUATE, QUICK, SAFETY_COMMIT
     from workflows.promotion_state import ApproveInput, PromotionState
 
 
@@ -134,6 +136,23 @@ class PromotionCalls:
             raise refuse(
                 cause_of(exc), "confirmation_token_refused", "confirmation_token"
             ) from None
+
+    async def commit(self, change: StageChange) -> tuple[PromotionRecord | None, str | None]:
+        """The record the commit wrote, or (None, why it was refused), or (None, None) when a
+        demotion preempted it. Shielded: if a demotion cancels the workflow mid-commit, it still
+        learns whether the commit landed."""
+        commit = workflow.start_activity_method(
+            CommitActivities.commit_stage_change, change, **SAFETY_COMMIT
+        )
+        try:
+            return await asyncio.shield(commit), None
+        except asyncio.CancelledError:
+            try:
+                return await commit, None
+            except ActivityError:
+                return None, None
+        except ActivityError as exc:
+            return None, cause_of(exc)
 
     async def save_request(self, state: PromotionState) -> None:
         r = self.request

@@ -111,6 +111,12 @@ class PromotionState(BaseModel):
     def people_ended(self) -> bool:
         return bool(self.cancellation or self.rejection)
 
+    def ended_by_people(self) -> tuple[Phase, str | None]:
+        """A rejection wins over a cancel that arrived with it."""
+        if self.rejection:
+            return Phase.REJECTED, self.rejection
+        return Phase.CANCELLED, self.cancellation
+
     def missing_roles(self) -> list[Role]:
         return rules.missing_roles(self.requirement, self.approvals) if self.requirement else []
 
