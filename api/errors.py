@@ -12,20 +12,45 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
 from governance.errors import GovernanceError
+from governance.refusals import RefusalCode
 
-STATUS_BY_CODE = {
-    "unauthenticated": 401,
-    "forbidden": 403,
-    "not_found": 404,
-    "unknown_strategy": 404,
-    "request_in_flight": 409,
-    "precondition_failed": 409,
-    "record_conflict": 409,
-    "wrong_phase": 409,
-    "report_changed": 409,
-    "approval_refused": 403,
-    "cancel_refused": 403,
+R = RefusalCode
+# Every refusal code, once, with its HTTP status (a test checks that none is missing).
+STATUS_BY_CODE: dict[RefusalCode, int] = {
+    R.UNAUTHENTICATED: 401,
+    R.FORBIDDEN: 403,
+    R.ASSERTION_REFUSED: 403,
+    R.APPROVAL_REFUSED: 403,
+    R.CANCEL_REFUSED: 403,
+    R.NOT_FOUND: 404,
+    R.UNKNOWN_STRATEGY: 404,
+    R.REQUEST_IN_FLIGHT: 409,
+    R.PRECONDITION_FAILED: 409,
+    R.RECORD_CONFLICT: 409,
+    R.WRONG_PHASE: 409,
+    R.REPORT_CHANGED: 409,
+    R.REQUEST_ENDED: 409,
+    R.PAYLOAD_TOO_LARGE: 413,
+    R.INVALID_REQUEST: 422,
+    R.INVALID_POLICY: 422,
+    R.INVALID_TRANSITION: 422,
+    R.EVIDENCE_SCHEMA: 422,
+    R.MISSING_POLICY: 409,
+    R.CONFIRMATION_TOKEN_REQUIRED: 422,
+    R.CONFIRMATION_TOKEN_REFUSED: 403,
+    # Stored state that cannot be trusted, a service that is not there: not the caller's fault.
+    R.RECORD_CORRUPT: 503,
+    R.MIGRATION_FAILED: 503,
+    R.UNAVAILABLE: 503,
+    R.GOVERNANCE_ERROR: 400,
 }
+
+
+def status_for(code: str) -> int:
+    try:
+        return STATUS_BY_CODE[RefusalCode(code)]
+    except ValueError:
+        return 400  # a code outside the vocabulary (tests/test_refusal_codes.py stops new ones)
 
 
 def body(code: str, message: str, field: str | None = None) -> dict[str, str | None]:
@@ -46,7 +71,7 @@ def _field(loc: Sequence[object]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(GovernanceError)
     async def governance_error(request: Request, exc: GovernanceError) -> JSONResponse:
-        status = STATUS_BY_CODE.get(exc.code, 400)
+        status = status_for(exc.code)
         return JSONResponse(body(exc.code, exc.message, exc.field), status_code=status)
 
     @app.exception_handler(RequestValidationError)

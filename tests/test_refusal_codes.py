@@ -53,3 +53,11 @@ def test_the_scan_finds_each_form(tmp_path: Path) -> None:
         "raise GovernanceError('m', code='two')\nraise refuse('m', 'three', 'f')\n"
     )
     assert codes_in(probe) == {"one", "two", "three"}
+
+
+def test_every_code_has_one_http_status() -> None:
+    from api.errors import STATUS_BY_CODE
+
+    assert set(STATUS_BY_CODE) == set(RefusalCode)
+    assert STATUS_BY_CODE[RefusalCode.UNAVAILABLE] == 503  # not the caller's fault
+    assert all(400 <= s < 600 for s in STATUS_BY_CODE.values())
