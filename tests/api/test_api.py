@@ -112,7 +112,7 @@ async def test_refusals_write_nothing(api: Api) -> None:
         (
             base + "/promotion-requests",
             {"uid": "quant", "strategy_id": "momo", "to_stage": "OBSERVE"},
-            400,
+            422,  # invalid_transition: well-formed, but no such step
             "to_stage",
         ),
         (
@@ -128,7 +128,7 @@ async def test_refusals_write_nothing(api: Api) -> None:
             "strategy_id",
         ),
         (base + "/promotion-requests", {"uid": "quant"}, 422, "strategy_id"),
-        (base + "/strategies/quant/momo/unfreeze-requests", {"reason": "x"}, 400, "decision"),
+        (base + "/strategies/quant/momo/unfreeze-requests", {"reason": "x"}, 422, "decision"),
         (
             base + "/risk-events",
             {"event_id": "x", "uid": "quant", "strategy_id": "momo", "kind": "nope"},
