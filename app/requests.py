@@ -38,21 +38,7 @@ async def request_promotion(
     reason: str = "",
 ) -> Created:
     _person(who, tenant_id)
-    made = await wf.request_promotion(
-        ports.temporal(),
-        ports.store,
-        ports.task_queue,
-        tenant_id=tenant_id,
-        uid=uid,
-        strategy_id=strategy_id,
-        to_stage=to_stage,
-        requested_by=who.subject,
-        reason=reason,
-    )
-    return Created(
-        request_id=made.request_id,
-        workflow_id=promotion_workflow_id(tenant_id, uid, strategy_id),
-    )
+    return await _start(ports, who, tenant_id, uid, strategy_id, to_stage, reason, Decision.PROMOTE)
 
 
 async def request_unfreeze(
@@ -63,6 +49,20 @@ async def request_unfreeze(
     doc = await ports.store.get_strategy(tenant_id, uid, strategy_id)
     if doc is None:
         raise unknown_strategy(tenant_id, uid, strategy_id)
+    stage = doc.lifecycle_stage
+    return await _start(ports, who, tenant_id, uid, strategy_id, stage, reason, Decision.UNFREEZE)
+
+
+async def _start(
+    ports: Ports,
+    who: Principal,
+    tenant_id: str,
+    uid: str,
+    strategy_id: str,
+    to_stage: LifecycleStage,
+    reason: str,
+    decision: Decision,
+) -> Created:
     made = await wf.request_promotion(
         ports.temporal(),
         ports.store,
@@ -70,10 +70,10 @@ async def request_unfreeze(
         tenant_id=tenant_id,
         uid=uid,
         strategy_id=strategy_id,
-        to_stage=doc.lifecycle_stage,
+        to_stage=to_stage,
         requested_by=who.subject,
         reason=reason,
-        decision=Decision.UNFREEZE,
+        decision=decision,
     )
     return Created(
         request_id=made.request_id,
