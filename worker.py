@@ -23,8 +23,8 @@ from activities.context import ContextActivities
 from activities.eligibility import EligibilityActivities, EligibilityEvaluator
 from activities.risk import RiskActivities
 from app.signing import public_keys
-from governance.audit_log import configure as configure_logging
 from governance.records import RuntimeFingerprint
+from logging_setup import configure as configure_logging
 from settings import Settings
 from store.factory import open_store
 from store.port import GovernanceStore

@@ -7,7 +7,7 @@ from temporalio import activity
 
 from activities.contracts import Notification, RedeemInput
 from activities.errors import refusal
-from governance.audit_log import log_stage_change
+from activities.stage_log import log_stage_change
 from governance.errors import GovernanceError
 from governance.identity import hash_token
 from governance.live import ConfirmationToken

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from governance.audit_log import log_stage_change
+from activities.stage_log import log_stage_change
 from governance.breaker import breaker_demotion
 from governance.errors import PreconditionFailed, RecordConflict
 from governance.policy import PromotionPolicy

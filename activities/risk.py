@@ -18,7 +18,7 @@ from temporalio.service import RPCError
 
 from activities.errors import refusal
 from activities.reconcile import reconcile_breaker
-from governance.audit_log import log_stage_change
+from activities.stage_log import log_stage_change
 from governance.demotion import (
     applied_action,
     demotion_change,

@@ -31,13 +31,13 @@ from temporalio.worker import Worker
 
 from activities.contracts import EvaluateInput
 from bench.floor_workflow import ARRIVED, FloorWorkflow, noop
-from governance.audit_log import configure as configure_logging
 from governance.policy import default_policy
 from governance.records import StrategyDoc
 from governance.report import EligibilityReport, Verdict, WindowProgress
 from governance.risk_events import RiskEvent, RiskEventKind, StoredRiskEvent
 from governance.roles import Role
 from governance.stages import LifecycleStage, Transition
+from logging_setup import configure as configure_logging
 from store.sqlite import SqliteStore
 from worker import WORKFLOWS, activities_for
 from workflows import client as wf

@@ -15,7 +15,7 @@ from api.oidc import OidcConfig, OidcVerifier
 from app.signing import signing_key
 from cli.api_server import EmbeddedServer
 from cli.temporal import open_client
-from governance.audit_log import configure as configure_logging
+from logging_setup import configure as configure_logging
 from settings import Settings
 from store.factory import open_store
 from store.port import GovernanceStore

@@ -25,7 +25,7 @@ from cli.embedded import (
 )
 from cli.stack_lock import hold_data_dir
 from cli.workflow_io import fail
-from governance.audit_log import configure as configure_logging
+from logging_setup import configure as configure_logging
 from settings import Settings
 from store.factory import open_store
 from worker import build_worker, default_evaluator, fingerprint

@@ -22,6 +22,8 @@ FORBIDDEN = {
         "uvicorn",
         "worker",
         "settings",
+        "structlog",  # logs are written and configured at the edges
+        "logging_setup",
     },
     "app": {"fastapi", "starlette", "typer", "api", "cli", "google", "sqlite3", "uvicorn"},
     "workflows": {"store", "google", "fastapi", "starlette", "sqlite3", "api", "cli", "evidence"},
