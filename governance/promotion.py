@@ -257,3 +257,9 @@ def report_changed(shown_hash: str | None, current: EligibilityReport | None) ->
     """An approval given on another report than the current one is refused (the approver must
     review what is true now)."""
     return current is not None and shown_hash != current.metrics_hash
+
+
+def request_update_applies(stored: RequestStatus | None, new: RequestStatus) -> bool:
+    """A closed request is never reopened or re-closed differently: a late write of an earlier
+    state (a retried save that lands after the commit closed the request) changes nothing."""
+    return stored is None or stored == RequestStatus.PENDING or stored == new

@@ -27,7 +27,14 @@ from governance.errors import RecordConflict
 from governance.identity import ApiToken
 from governance.live import ConfirmationToken, TokenRefused, redeem
 from governance.policy import PromotionPolicy, load_stored_policy
-from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
+from governance.promotion import request_update_applies
+from governance.records import (
+    AuditEvent,
+    PromotionRecord,
+    PromotionRequest,
+    RequestStatus,
+    StrategyDoc,
+)
 from governance.report import EligibilityReport
 from governance.risk_events import RiskEventRef, StoredRiskEvent
 from governance.roles import Role
@@ -163,7 +170,12 @@ class FirestoreStore:
     # -- requests -------------------------------------------------------------------------
     async def put_request(self, request: PromotionRequest) -> None:
         path = paths.request(request.tenant_id, request.request_id)
-        await self._set(path, request.model_dump(mode="json"))
+        stored = await self._get(path)
+        # Read then write: the only writers of a request are its own workflow's activities.
+        if request_update_applies(
+            RequestStatus(stored["status"]) if stored else None, request.status
+        ):
+            await self._set(path, request.model_dump(mode="json"))
 
     async def get_request(self, tenant_id: str, request_id: str) -> PromotionRequest | None:
         data = await self._get(paths.request(tenant_id, request_id))

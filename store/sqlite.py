@@ -14,7 +14,14 @@ from typing import Any
 from governance.chain import stored_record
 from governance.errors import PreconditionFailed, RecordConflict
 from governance.policy import PromotionPolicy, load_stored_policy
-from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
+from governance.promotion import request_update_applies
+from governance.records import (
+    AuditEvent,
+    PromotionRecord,
+    PromotionRequest,
+    RequestStatus,
+    StrategyDoc,
+)
 from governance.report import EligibilityReport, stored_report
 from governance.risk_events import RiskEventRef, StoredRiskEvent
 from governance.roles import Role
@@ -117,7 +124,15 @@ class SqliteStore(SqliteTokens):
     async def put_request(self, request: PromotionRequest) -> None:
         path = paths.request(request.tenant_id, request.request_id)
         data = request.model_dump(mode="json")
-        await self._run(lambda c: self._set(c, path, data), write=True)
+
+        def write(conn: sqlite3.Connection) -> None:
+            stored = self._get(conn, path)
+            if request_update_applies(
+                RequestStatus(stored["status"]) if stored else None, request.status
+            ):
+                self._set(conn, path, data)
+
+        await self._run(write, write=True)
 
     async def get_request(self, tenant_id: str, request_id: str) -> PromotionRequest | None:
         data = await self._run(lambda c: self._get(c, paths.request(tenant_id, request_id)))

@@ -85,8 +85,9 @@ class PromotionWorkflow:
             self._preempted()
         while True:
             try:
-                await self.calls.save_request(s)
+                # Handlers first: a save of theirs still in flight must not land after ours.
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                await self.calls.save_request(s)
                 break
             except (asyncio.CancelledError, ActivityError) as exc:
                 if not is_cancelled_exception(exc):

@@ -100,6 +100,15 @@ async def test_requests_are_mutable_workflow_state(store: GovernanceStore, tenan
     )
     await store.put_request(later)
     assert await store.get_request(tenant, "r1") == later
+    # A late write of an earlier state (a retried save landing after the close) changes nothing,
+    # nor does closing it another way; the same closed state may be written again.
+    await store.put_request(request)
+    await store.put_request(later.model_copy(update={"status": RequestStatus.APPROVED}))
+    assert await store.get_request(tenant, "r1") == later
+    again = later.model_copy(update={"status_reason": "no, and here is why"})
+    await store.put_request(again)
+    assert await store.get_request(tenant, "r1") == again
+    later = again
     other = request.model_copy(
         update={"request_id": "r2", "strategy_id": "s2", "requested_at": NOW + timedelta(1)}
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.eligibility import EligibilityEvaluator
@@ -130,8 +131,16 @@ class Stack:
         uid: str = "quant",
     ) -> PromotionStatus:
         deadline = asyncio.get_running_loop().time() + timeout
+        status = None
         while True:
-            status = await self.status(strategy_id, uid)
+            try:
+                status = await self.status(strategy_id, uid)
+            except RPCError:
+                # A query needs a live worker: while a killed one is replaced it times out.
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+                continue
             if predicate(status):
                 return status
             if asyncio.get_running_loop().time() > deadline:

@@ -31,6 +31,7 @@ from governance.stages import Decision
 from governance.stages import LifecycleStage as S
 from tests.workflows.evidence_fixtures import seed_evidence
 from tests.workflows.harness import ASSERTION_PUBLIC_KEY, Stack, fast_policy
+from workflows.promotion_state import PromotionStatus
 
 LONG = os.environ.get("STRATGATE_CAMPAIGN") == "long"
 STRATEGIES = [f"s{i}" for i in range(40 if LONG else 6)]
@@ -119,10 +120,6 @@ async def test_workers_killed_at_random_lose_and_duplicate_nothing(stack_factory
         assert request.status == RequestStatus.APPROVED
 
 
-async def _outcome(stack: Stack, name: str):  # type: ignore[no-untyped-def]
+async def _outcome(stack: Stack, name: str) -> PromotionStatus:
     # A worker killed mid-task only delays the result; poll through it.
-    while True:
-        status = await stack.status(name)
-        if status.phase.terminal:
-            return status
-        await asyncio.sleep(0.2)
+    return await stack.wait_for(name, lambda s: s.phase.terminal, timeout=180)
