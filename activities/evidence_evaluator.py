@@ -17,7 +17,7 @@ class EvidenceEvaluator:
         self.source = FileEvidenceSource(root)
 
     def __call__(self, inp: EvaluateInput, risk: list[StoredRiskEvent]) -> EligibilityReport:
-        bundle = self.source.load(inp.tenant_id, inp.uid, inp.strategy_id)
+        bundle = self.source.open(inp.tenant_id, inp.uid, inp.strategy_id)
         if risk:
             bundle = bundle.with_risk(*risk_history(risk))
         from_stage = ORDER[ORDER.index(inp.target_stage) - 1]
