@@ -12,11 +12,10 @@ from rich.console import Console
 
 from activities.contracts import EvaluateInput
 from activities.evidence_evaluator import EvidenceEvaluator
+from cli.common import emit_json, fail, run
 from cli.report_view import render_report
-from cli.workflow_io import emit_json, fail, run
 from evidence.files import FileEvidenceSource
 from evidence.schemas import KINDS
-from evidence.synthetic import Spec, generate
 from governance.errors import GovernanceError
 from governance.policy import effective_policy
 from governance.report import EligibilityReport
@@ -71,6 +70,8 @@ def generate_cmd(
     seed: Annotated[int, typer.Option("--seed")] = 7,
 ) -> None:
     """Write a realistic synthetic data set for demos, tests and benchmarks."""
+    from evidence.synthetic import Spec, generate  # exchange-calendars: only for this command
+
     spec = replace(
         Spec(),
         edge=edge,

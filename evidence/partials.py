@@ -72,7 +72,7 @@ def summarise_rows(rows: DayRows) -> DayStats:
     c = rows.columns
     return day_stats(
         rows.day,
-        c["ts"],
+        rows.span,
         c["direction"],
         c["score"],
         c["fwd_return"],

@@ -35,13 +35,15 @@ SORTED_KEY = b"stratgate.sorted_by_ts"
 
 @dataclass(frozen=True)
 class DayRows:
-    """One day's rows: ts (int64 ns), direction, the floats, the bools and the flags."""
+    """One day's rows: direction, the floats, the bools and the flags (and ts, unless the
+    file's row group for the day says all that is needed of it: its earliest and latest)."""
 
     day: int
+    span: tuple[int, int]  # earliest and latest ts
     columns: dict[str, Array]
 
     def __len__(self) -> int:
-        return len(self.columns["ts"])
+        return len(self.columns["direction"])
 
 
 def _ts_ns(column: pa.ChunkedArray | pa.Array) -> Array:
@@ -73,8 +75,10 @@ def _direction(score: Array, action: pa.ChunkedArray | pa.Array) -> Array:
 
 def columns_of(table: pa.Table) -> dict[str, Array]:
     """The metric columns of a table read from a signal_evaluations file, as NumPy."""
-    out: dict[str, Array] = {"ts": _ts_ns(table.column("ts"))}
-    n = len(out["ts"])
+    out: dict[str, Array] = {}
+    if "ts" in table.column_names:
+        out["ts"] = _ts_ns(table.column("ts"))
+    n = table.num_rows
     for name in FLOATS:
         out[name] = np.asarray(table.column(name).to_numpy(), dtype=np.float64)
     for name in BOOLS:
@@ -104,7 +108,8 @@ class SignalFile:
 
     def __init__(self, path: Path):
         self.path = path
-        self.file = pq.ParquetFile(path, memory_map=True, read_dictionary=["action"])
+        # Read, not memory-mapped: a mapped file's pages would stay in the process's RSS.
+        self.file = pq.ParquetFile(path, read_dictionary=["action"])
         names = set(self.file.schema_arrow.names)
         self.read = [c for c in READ if c in names]
         self.ts_type = self.file.schema_arrow.field("ts").type
@@ -140,6 +145,14 @@ class SignalFile:
     def days(self, lo: int | None = None, hi: int | None = None) -> Iterator[DayRows]:
         """Every day with rows in [lo, hi] (None: unbounded), in day order, rows in time order."""
         groups = self._groups(lo, hi)
+        whole = self._day_groups() if lo is None and hi is None else None
+        if whole is not None:
+            # A row group per day, in time order (as ingest writes): ts is not even decoded.
+            for g, (number, span) in zip(groups, whole, strict=True):
+                table = self.file.read_row_group(g, columns=[c for c in self.read if c != "ts"])
+                if table.num_rows:
+                    yield DayRows(number, span, columns_of(table))
+            return
         if not (self.sorted_on_write or self._in_time_order(groups)):
             yield from self._days_sorted(groups, lo, hi)
             return
@@ -163,6 +176,20 @@ class SignalFile:
             carry.append(_take(columns, slice(starts[-1], ends[-1])))
         if carry:
             yield _day(_concat(carry))
+
+    def _day_groups(self) -> list[tuple[int, tuple[int, int]]] | None:
+        """(day, ts span) of each row group, if the file is in time order with one per day."""
+        if not self.sorted_on_write or not pa.types.is_integer(self.ts_type):
+            return None
+        out: list[tuple[int, tuple[int, int]]] = []
+        for g in range(self.file.metadata.num_row_groups):
+            bounds = self._ts_bounds(g)
+            if bounds is None or bounds[0] // NS_PER_DAY != bounds[1] // NS_PER_DAY:
+                return None
+            if out and bounds[0] // NS_PER_DAY <= out[-1][0]:
+                return None  # a day in two groups: take the general path
+            out.append((bounds[0] // NS_PER_DAY, bounds))
+        return out
 
     def _in_time_order(self, groups: list[int]) -> bool:
         """Whether the groups' rows are in time order (a cheap pass over the ts column)."""
@@ -205,7 +232,8 @@ def _restrict(columns: dict[str, Array], lo: int | None, hi: int | None) -> dict
 
 
 def _day(columns: dict[str, Array]) -> DayRows:
-    return DayRows(int(columns["ts"][0] // NS_PER_DAY), columns)
+    ts = columns["ts"]
+    return DayRows(int(ts[0] // NS_PER_DAY), (int(ts.min()), int(ts.max())), columns)
 
 
 def merge_days(parts: list[DayRows]) -> DayRows:
@@ -215,7 +243,7 @@ def merge_days(parts: list[DayRows]) -> DayRows:
     ts = columns["ts"]
     if len(ts) > 1 and bool(np.any(ts[1:] < ts[:-1])):
         columns = _take(columns, np.argsort(ts, kind="stable"))
-    return DayRows(parts[0].day, columns)
+    return _day(columns)
 
 
 def count_after(path: Path, limit: int) -> int:

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -25,6 +24,9 @@ import pyarrow.parquet as pq
 from evidence.errors import EvidenceSchemaError
 from evidence.schemas import KINDS, Column
 from governance.evidence_columns import UNREPORTED
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TRUE = {"true", "1", "yes", "t", "y"}
 FALSE = {"false", "0", "no", "f", "n", ""}
@@ -194,6 +196,8 @@ def _arrow(spec: Column, column: pa.Array) -> tuple[pa.Array, Bad | None] | None
 
 
 def _is_null(series: pd.Series) -> Array:
+    import pandas as pd  # text columns only (CSV): Arrow types never load it
+
     nulls = series.isna().to_numpy().copy()
     if series.dtype == object or pd.api.types.is_string_dtype(series):
         nulls |= series.astype(str).str.strip().isin(NULL_TEXT).to_numpy()
@@ -210,6 +214,8 @@ def _pandas(spec: Column, series: pd.Series) -> tuple[pa.Array, Bad | None]:
 
 
 def _convert(spec: Column, series: pd.Series) -> tuple[Array, Bad | None]:
+    import pandas as pd  # text columns only (CSV): Arrow types never load it
+
     nulls, found = _is_null(series), _Found()
     if not spec.nullable:
         found.check(nulls, "value is missing")

@@ -55,7 +55,7 @@ class DayStats:
 
 def day_stats(
     day: int,
-    ts: Ints,
+    span: tuple[int, int],
     direction: F,
     score: F,
     fwd_return: F,
@@ -64,12 +64,13 @@ def day_stats(
     error: B,
     flags: Sequence[Flags],
 ) -> DayStats:
-    """One day's summary; the conventions are signal_quality's, row for row."""
+    """One day's summary; the conventions are signal_quality's, row for row. `span` is the
+    earliest and latest ts of the rows (the window a kept summary can stand for whole)."""
     directed = direction != 0
     counted = directed & np.isfinite(fwd_return) & (fwd_return != 0) & valid
     hit = counted & ((fwd_return > 0) == (direction > 0))
     counts = {
-        "rows": len(ts),
+        "rows": len(direction),
         "valid": int(np.count_nonzero(valid)),
         "directional": int(np.count_nonzero(valid & directed)),
         "scored": int(np.count_nonzero(valid & np.isfinite(score))),
@@ -86,8 +87,8 @@ def day_stats(
     ranked.sort()
     hits = confidence[hit & ~np.isnan(confidence)]
     hits.sort()
-    ic = day_spearman(score, fwd_return, valid, workspace(len(ts)))
-    return DayStats(day, int(ts.min()), int(ts.max()), counts, ic, ranked, hits)
+    ic = day_spearman(score, fwd_return, valid, workspace(len(direction)))
+    return DayStats(day, span[0], span[1], counts, ic, ranked, hits)
 
 
 class SignalWindow:
@@ -176,9 +177,10 @@ def summarise(s: SignalEvaluations, direction: F) -> list[DayStats]:
     flags = [s.missing_fields, s.schema_error, s.marketdata_stale]
 
     def one(day: int, rows: slice | Ints) -> DayStats:
+        ts = s.ts[rows]
         return day_stats(
             day,
-            s.ts[rows],
+            (int(ts.min()), int(ts.max())),
             direction[rows],
             s.score[rows],
             s.fwd_return[rows],
