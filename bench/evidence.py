@@ -78,11 +78,13 @@ def main(argv: list[str] | None = None) -> None:
 
     cli = [str(Path(sys.executable).with_name("stratgate")), "evidence", "report"]
     cli += ["--tenant", "bench", "--uid", "quant", "--strategy", "s20", "--to", "SHADOW", "--json"]
+    # First the report right after ingest (which kept the per-day summaries), then with the
+    # summaries dropped (after a change of the metric code: each is computed from the file).
+    warm = [run(cli, env) for _ in range(args.repeat)]
     cold = []
     for _ in range(args.repeat):
         _drop_partials(home)
         cold.append(run(cli, env))
-    warm = [run(cli, env) for _ in range(args.repeat)]
     ours = json.loads(cold[0][2])
     cold_wall, cold_rss = min(c[0] for c in cold), max(c[1] for c in cold)
     warm_wall, warm_rss = min(w[0] for w in warm), max(w[1] for w in warm)
@@ -94,13 +96,14 @@ def main(argv: list[str] | None = None) -> None:
     # One more session ingested: its file is new (no summary); the 20 sessions' is kept.
     _folder(home, "s21").mkdir(parents=True)
     os.link(stored, _folder(home, "s21") / stored.name)
-    step("ingest", str(home), "s21", str(extra))
+    step("ingest", str(home), "s21", str(extra))  # keeps the new session's summaries
+    _, kept_rss, kept = step("evaluate", str(home), "s21", ENTERED, NOW)
+    new = next(f for f in _folder(home, "s21").glob("*.parquet") if f.name != stored.name)
+    for summary in (_folder(home, "s21") / ".partials").glob(f"{new.stem}.*"):
+        shutil.rmtree(summary)
+    _, incr_rss, incr = step("evaluate", str(home), "s21", ENTERED, NOW)
     _drop_partials(home, "s21")
     _, full_rss, full = step("evaluate", str(home), "s21", ENTERED, NOW)
-    new = next(f for f in _folder(home, "s21").glob("*.parquet") if f.name != stored.name)
-    for kept in (_folder(home, "s21") / ".partials").glob(f"{new.stem}.*"):
-        shutil.rmtree(kept)
-    _, incr_rss, incr = step("evaluate", str(home), "s21", ENTERED, NOW)
 
     many = [f"c{i}" for i in range(4)]
     for name in many:
@@ -119,12 +122,12 @@ def main(argv: list[str] | None = None) -> None:
     hit_rate = next(c["value"] for c in ours["criteria"] if c["name"] == "hit_rate")
     assert abs(hit_rate - pl["hit_rate"]) <= 1e-12, (hit_rate, pl["hit_rate"])
     assert evaluated["hash"] == mem["hash"], "summaries and columns in memory disagree"
-    assert incr["hash"] == full["hash"], "incremental re-evaluation differs from a full one"
+    assert incr["hash"] == full["hash"] == kept["hash"], "incremental differs from a full one"
     assert len(set(together["hashes"])) == 1 and together["hashes"][0] == evaluated["hash"]
 
     rows += [
-        ("stratgate evidence report (cold: no kept summaries)", cold_wall, cold_rss, "process"),
-        ("stratgate evidence report (warm: summaries kept)", warm_wall, warm_rss, "process"),
+        ("stratgate evidence report, after ingest", warm_wall, warm_rss, "process"),
+        ("stratgate evidence report, no kept summaries", cold_wall, cold_rss, "process"),
         ("polars: read + daily Spearman IC + hit rate", pl["seconds"], polars_rss, "in process"),
         ("  polars, whole process", polars_wall, polars_rss, "process"),
         ("pandas + scipy reference IC", ref["seconds"], ref_rss, "in process"),
@@ -132,7 +135,8 @@ def main(argv: list[str] | None = None) -> None:
         ("build_report on columns in memory", mem["seconds"], mem_rss, "in process"),
         ("  load() into memory first", mem["load"], mem_rss, "in process"),
         ("full evaluation, 21 sessions, no kept summaries", full["seconds"], full_rss, "in proc"),
-        ("re-evaluation after the 21st session", incr["seconds"], incr_rss, "in process"),
+        ("re-evaluation, 21st session summarised at ingest", kept["seconds"], kept_rss, "in"),
+        ("re-evaluation, 21st session summarised in it", incr["seconds"], incr_rss, "in"),
         ("4 cold evaluations at once, one process", together["seconds"], many_rss, "in proc"),
         ("1 cold evaluation, same harness", one["seconds"], one_rss, "in process"),
         ("ingest (stream-validate + write)", ingested["seconds"], ingest_rss, "in process"),
@@ -148,13 +152,15 @@ def main(argv: list[str] | None = None) -> None:
     per_eval = max(many_rss - one_rss, 1.0) / 3  # each evaluation beyond the first
     fits = 1 + int((4 * 1024 - one_rss) // per_eval)
     print(
-        f"  end to end: polars/stratgate = {pl['seconds'] / cold_wall:.1f}x cold, "
-        f"{pl['seconds'] / warm_wall:.1f}x warm (target >= 3x); "
-        f"cold {cold_wall:.2f} s (target <= 1 s), peak {cold_rss:,.0f} MiB (target <= 1024)"
+        f"  end to end: polars/stratgate = {pl['seconds'] / warm_wall:.1f}x after ingest, "
+        f"{pl['seconds'] / cold_wall:.1f}x with no kept summaries (target >= 3x); "
+        f"{warm_wall:.2f} s / {cold_wall:.2f} s (target <= 1 s), "
+        f"peak {max(warm_rss, cold_rss):,.0f} MiB (target <= 1024)"
     )
     print(
-        f"  incremental/full = {incr['seconds'] / full['seconds']:.1%} (target <= 10%); "
-        f"equal: {incr['hash'] == full['hash']}"
+        f"  incremental/full = {kept['seconds'] / full['seconds']:.1%} (summarised at ingest), "
+        f"{incr['seconds'] / full['seconds']:.1%} (in the evaluation) (target <= 10%); "
+        f"equal: {incr['hash'] == full['hash'] == kept['hash']}"
     )
     print(
         f"  concurrent: ~{per_eval:,.0f} MiB per extra cold 10M-row evaluation -> "

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evidence.errors import EvidenceSchemaError
-from evidence.partials import FileSignalSummary
+from evidence.partials import DaySink, FileSignalSummary, keep
 from evidence.schemas import KINDS
 from evidence.signal_scan import SORTED_KEY
 from evidence.validate import batches, stored_schema
@@ -80,10 +80,18 @@ class FileEvidenceSource:
         created = [d for d in (folder, *folder.parents) if not d.exists()]
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".incoming-{digest[:16]}.parquet"
+        # Signal evaluations are summarised per day as they are written (evidence.partials), so
+        # the first report reads summaries too.
+        sink = DaySink() if kind == "signal_evaluations" else None
         try:
-            rows = _write_checked(kind, path, tmp)
-            tmp.replace(folder / f"{digest}.parquet")  # atomic: a reader never sees half a file
+            rows = _write_checked(kind, path, tmp, sink)
+            stored = folder / f"{digest}.parquet"
+            tmp.replace(stored)  # atomic: a reader never sees half a file
+            if sink is not None:
+                keep(stored, sink.finish())
         except BaseException:
+            if sink is not None:
+                sink.close()
             tmp.unlink(missing_ok=True)
             for d in created:  # nothing partial is kept, not even the folders
                 if d.exists() and not any(d.iterdir()):
@@ -166,7 +174,7 @@ def _columns(kind: str, files: list[Path]) -> Columns:
     return result
 
 
-def _write_checked(kind: str, source: Path, dest: Path) -> int:
+def _write_checked(kind: str, source: Path, dest: Path, sink: DaySink | None = None) -> int:
     """Stream the checked batches of `source` into `dest`: in time order, a row group per day.
 
     Input already in time order (the usual case) is written as it streams, holding one day;
@@ -182,13 +190,15 @@ def _write_checked(kind: str, source: Path, dest: Path) -> int:
                 continue
             if in_order and (last is None or ts[0] >= last) and bool(np.all(ts[1:] >= ts[:-1])):
                 last = int(ts[-1])
-                day = _by_day(writer, day, batch, ts)
+                day = _by_day(writer, day, batch, ts, sink)
                 continue
             in_order = False
             _flush(writer, day)
             day = []
+            if sink is not None:
+                sink.reset()  # written again below, in time order
             writer.write_batch(batch)
-        _flush(writer, day)
+        _flush(writer, day, sink if in_order else None)
         if in_order:
             writer.add_key_value_metadata({SORTED_KEY: b"1"})
     if not in_order:
@@ -199,31 +209,40 @@ def _write_checked(kind: str, source: Path, dest: Path) -> int:
             ts = table.column("ts").to_numpy()
             for batch in table.to_batches(max_chunksize=1 << 20):
                 n = batch.num_rows
-                day = _by_day(writer, day, batch, ts[:n])
+                day = _by_day(writer, day, batch, ts[:n], sink)
                 ts = ts[n:]
-            _flush(writer, day)
+            _flush(writer, day, sink)
             writer.add_key_value_metadata({SORTED_KEY: b"1"})
     return rows
 
 
 def _by_day(
-    writer: pq.ParquetWriter, day: list[pa.RecordBatch], batch: pa.RecordBatch, ts: Any
+    writer: pq.ParquetWriter,
+    day: list[pa.RecordBatch],
+    batch: pa.RecordBatch,
+    ts: Any,
+    sink: DaySink | None,
 ) -> list[pa.RecordBatch]:
     """Write every day `batch` completes; returns the rows of the day still open."""
     days = ts // NS_PER_DAY
     if day and int(day[-1].column("ts")[-1].as_py() // NS_PER_DAY) != int(days[0]):
-        _flush(writer, day)
+        _flush(writer, day, sink)
         day = []
     cuts = [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist(), len(days)]
     for a, b in itertools.pairwise(cuts[:-1]):
-        _flush(writer, [*day, batch.slice(a, b - a)])
+        _flush(writer, [*day, batch.slice(a, b - a)], sink)
         day = []
     return [*day, batch.slice(cuts[-2], cuts[-1] - cuts[-2])]
 
 
-def _flush(writer: pq.ParquetWriter, day: list[pa.RecordBatch]) -> None:
+def _flush(
+    writer: pq.ParquetWriter, day: list[pa.RecordBatch], sink: DaySink | None = None
+) -> None:
     if day:
-        writer.write_table(pa.Table.from_batches(day), row_group_size=1 << 20)
+        table = pa.Table.from_batches(day)
+        writer.write_table(table, row_group_size=1 << 20)
+        if sink is not None:
+            sink.day(table)
 
 
 def _flag_array(values: np.ndarray[Any, Any]) -> pa.Array:

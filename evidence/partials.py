@@ -32,12 +32,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 import governance.metrics.ranking
 import governance.metrics.signal_days
 import governance.metrics.signal_quality
 from evidence import signal_scan
-from evidence.signal_scan import DayRows, SignalFile, count_after, merge_days
+from evidence.signal_scan import DayRows, SignalFile, columns_of, count_after, merge_days
 from governance.evidence_columns import NS_PER_DAY
 from governance.metrics.signal_days import COUNTS, DayStats, day_stats
 
@@ -132,12 +133,23 @@ def _open(folder: Path) -> list[DayStats]:
     ]
 
 
+def _folder(path: Path) -> Path:
+    return path.parent / FOLDER / f"{path.stem}.{version()}"
+
+
 def partials(path: Path) -> list[DayStats]:
     """The kept summaries of one stored file, computed and kept first if they are not there."""
-    folder = path.parent / FOLDER / f"{path.stem}.{version()}"
+    folder = _folder(path)
+    if not folder.is_dir():
+        keep(path, summarise_file(path))
+    return _open(folder)
+
+
+def keep(path: Path, days: list[DayStats]) -> None:
+    """Keep the summaries of the stored file `path` (computed from its rows as stored)."""
+    folder = _folder(path)
     if folder.is_dir():
-        return _open(folder)
-    days = summarise_file(path)
+        return
     folder.parent.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=folder.parent))
     try:
@@ -149,7 +161,43 @@ def partials(path: Path) -> list[DayStats]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return _open(folder)
+
+
+class DaySink:
+    """The summaries of the days an ingest writes, computed on other threads while it writes
+    (the rows are in memory already: no second read of the file)."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=IN_FLIGHT)
+        self.jobs: list[Future[DayStats]] = []
+
+    def day(self, table: pa.Table) -> None:
+        if len(self.jobs) >= IN_FLIGHT:
+            self.jobs[-IN_FLIGHT].result()  # at most IN_FLIGHT days' rows held at once
+        self.jobs.append(self.pool.submit(_summarise_table, table))
+
+    def reset(self) -> None:
+        """Forget the days so far (the file is being rewritten in time order)."""
+        for job in self.jobs:
+            job.result()
+        self.jobs = []
+
+    def finish(self) -> list[DayStats]:
+        try:
+            return [job.result() for job in self.jobs]
+        finally:
+            self.pool.shutdown()
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
+def _summarise_table(table: pa.Table) -> DayStats:
+    columns = columns_of(table)
+    ts = columns["ts"]
+    return summarise_rows(
+        DayRows(int(ts[0] // NS_PER_DAY), (int(ts.min()), int(ts.max())), columns)
+    )
 
 
 def drop_partials(folder: Path) -> None:
