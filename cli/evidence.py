@@ -21,7 +21,7 @@ from governance.policy import effective_policy
 from governance.report import EligibilityReport
 from governance.stages import ORDER, LifecycleStage
 from settings import Settings
-from store.factory import open_store
+from store.factory import open_evidence_source, open_store
 
 app = typer.Typer(
     help="Evidence: signal evaluations, fills, orders, risk events.", no_args_is_help=True
@@ -115,7 +115,9 @@ def report(
             policy=effective_policy(policy, doc.stage_overrides),
             now=datetime.now(UTC),
         )
-        return EvidenceEvaluator(Settings.from_env().evidence_dir)(inp, risk)
+        settings = Settings.from_env()
+        evaluator = EvidenceEvaluator(settings.evidence_dir, open_evidence_source(settings))
+        return evaluator(inp, risk)
 
     result = run(go())
     if as_json:
