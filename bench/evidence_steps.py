@@ -152,9 +152,13 @@ def _report(home: str, strategy: str, entered: str, now: str, how: str) -> Any:
 
 def evaluate(home: str, strategy: str, entered: str, now: str) -> dict[str, Any]:
     """The evaluation activity's work in a warm process: open the evidence, build the report."""
+    import evidence.files
+    import governance.eligibility
     from governance.metrics.sessions import sessions_between
 
-    sessions_between("XNYS", datetime(2026, 1, 1), datetime(2026, 1, 2))  # calendar, warmed
+    # A worker's process: the code imported and the calendar built before the evaluation.
+    sessions_between("XNYS", datetime(2026, 1, 1), datetime(2026, 1, 2))
+    assert evidence.files and governance.eligibility
     start = time.perf_counter()
     bundle, build = _report(home, strategy, entered, now, "open")
     report = build(bundle)

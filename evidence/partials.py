@@ -28,7 +28,7 @@ import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +69,7 @@ def version() -> str:
     return _VERSION[0]
 
 
-def summarise_rows(rows: DayRows) -> DayStats:
+def summarise_rows(rows: DayRows, ic_pool: Executor | None = None) -> DayStats:
     c = rows.columns
     return day_stats(
         rows.day,
@@ -81,17 +81,20 @@ def summarise_rows(rows: DayRows) -> DayStats:
         c["valid"],
         c["error"],
         [c[name] for name in governance.metrics.signal_days.FLAGS],
+        ic_pool,
     )
 
 
 def summarise_file(path: Path, lo: int | None = None, hi: int | None = None) -> list[DayStats]:
     """Every day of one file (rows in [lo, hi]), the next row group read while days compute."""
     out: list[Future[DayStats]] = []
-    with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
+    # Days on one pool, their ICs on another (a pool waiting on itself could deadlock): a file
+    # of many days keeps both cores busy with days, a file of one with its two halves.
+    with ThreadPoolExecutor(IN_FLIGHT) as pool, ThreadPoolExecutor(IN_FLIGHT) as ic_pool:
         for rows in SignalFile(path).days(lo, hi):
             if len(out) >= IN_FLIGHT:
                 out[-IN_FLIGHT].result()  # at most IN_FLIGHT days' rows held at once
-            out.append(pool.submit(summarise_rows, rows))
+            out.append(pool.submit(summarise_rows, rows, ic_pool))
         return [f.result() for f in out]
 
 

@@ -114,8 +114,11 @@ def _spearman(x: F, y: F, ws: _Workspace) -> float | None:
     return float(np.einsum("i,i->", dx, dy)) / float(np.sqrt(sxx * syy))
 
 
-def day_spearman(x: F, y: F, rows: B | None, ws: _Workspace) -> float | None:
-    """One day's IC: the rows selected by `rows` (all if None) whose values are both finite."""
+def day_spearman(x: F, y: F, rows: B | None, ws: _Workspace | None) -> float | None:
+    """One day's IC: the rows selected by `rows` (all if None) whose values are both finite.
+    Without `ws`, this thread's buffers are used."""
+    if ws is None:
+        ws = workspace(len(x))
     keep = np.isfinite(x) & np.isfinite(y)
     if rows is not None:
         keep &= rows

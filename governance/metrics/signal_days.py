@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -63,9 +63,19 @@ def day_stats(
     valid: B,
     error: B,
     flags: Sequence[Flags],
+    ic_pool: Executor | None = None,
 ) -> DayStats:
     """One day's summary; the conventions are signal_quality's, row for row. `span` is the
-    earliest and latest ts of the rows (the window a kept summary can stand for whole)."""
+    earliest and latest ts of the rows (the window a kept summary can stand for whole).
+
+    With `ic_pool`, the IC (two rank sorts) runs there while this thread counts and sorts the
+    confidences: one day on two cores, for a file of one session.
+    """
+    pending = (
+        ic_pool.submit(day_spearman, score, fwd_return, valid, None)
+        if ic_pool is not None
+        else None
+    )
     directed = direction != 0
     counted = directed & np.isfinite(fwd_return) & (fwd_return != 0) & valid
     hit = counted & ((fwd_return > 0) == (direction > 0))
@@ -87,7 +97,10 @@ def day_stats(
     ranked.sort()
     hits = confidence[hit & ~np.isnan(confidence)]
     hits.sort()
-    ic = day_spearman(score, fwd_return, valid, workspace(len(direction)))
+    if pending is not None:
+        ic = pending.result()
+    else:
+        ic = day_spearman(score, fwd_return, valid, workspace(len(direction)))
     return DayStats(day, span[0], span[1], counts, ic, ranked, hits)
 
 
