@@ -26,6 +26,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -44,6 +45,9 @@ from governance.metrics.signal_days import COUNTS, DayStats, day_stats
 
 FOLDER = ".partials"
 IN_FLIGHT = 2  # days summarised at once while the next row group is read: bounds memory
+# Files summarised at once in a process, whatever the number of evaluations running: the work
+# is CPU-bound (two cores), and this bounds a worker's memory for any number of activities.
+SUMMARISING = threading.BoundedSemaphore(2)
 
 
 def code_version() -> str:
@@ -144,7 +148,9 @@ def partials(path: Path) -> list[DayStats]:
     """The kept summaries of one stored file, computed and kept first if they are not there."""
     folder = _folder(path)
     if not folder.is_dir():
-        keep(path, summarise_file(path))
+        with SUMMARISING:
+            if not folder.is_dir():  # another evaluation may have kept it meanwhile
+                keep(path, summarise_file(path))
     return _open(folder)
 
 
