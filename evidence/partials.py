@@ -28,7 +28,7 @@ import shutil
 import tempfile
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -209,11 +209,6 @@ def _summarise_table(table: pa.Table) -> DayStats:
     )
 
 
-def drop_partials(folder: Path) -> None:
-    """Forget every kept summary under an evidence kind folder (they are rebuilt on demand)."""
-    shutil.rmtree(folder / FOLDER, ignore_errors=True)
-
-
 class FileSignalSummary:
     """governance's SignalSummary over stored signal files and their kept summaries."""
 
@@ -260,7 +255,3 @@ class FileSignalSummary:
             else:
                 total += sum(d.counts["rows"] for d in days if d.min_ts > ts_ns)
         return total
-
-
-def iter_files(folder: Path) -> Iterator[Path]:
-    yield from sorted(folder.glob("[0-9a-f]*.parquet"))
