@@ -9,6 +9,9 @@ TEMPORAL_ADDRESS      host:port of the Temporal frontend (default: the embedded 
 TEMPORAL_NAMESPACE    Temporal namespace (default: default)
 STRATGATE_TASK_QUEUE  task queue of the worker (default: stratgate)
 STRATGATE_EVIDENCE_DIR  evidence root (default: $STRATGATE_HOME/evidence)
+STRATGATE_EVIDENCE_SOURCE  files | firestore: where shadow fills and paper orders are read
+                      (firestore: the platform's shadowTradeHistory and paper_orders; signal
+                      evaluations and risk events are files either way)
 STRATGATE_ENV         env name in each record's runtime_fingerprint (default: embedded)
 STRATGATE_GIT_SHA     git sha in each record's runtime_fingerprint (default: read from git)
 STRATGATE_OIDC_ISSUER, STRATGATE_OIDC_AUDIENCE, STRATGATE_OIDC_JWKS_URL
@@ -35,6 +38,7 @@ ENV_NAMES = (
     "TEMPORAL_NAMESPACE",
     "STRATGATE_TASK_QUEUE",
     "STRATGATE_EVIDENCE_DIR",
+    "STRATGATE_EVIDENCE_SOURCE",
     "STRATGATE_ENV",
     "STRATGATE_GIT_SHA",
     "STRATGATE_OIDC_ISSUER",
@@ -55,6 +59,7 @@ class Settings(BaseModel):
     temporal_namespace: str = "default"
     task_queue: str = "stratgate"
     evidence_dir: Path
+    evidence_source: Literal["files", "firestore"] = "files"
     env: str = "embedded"
     git_sha: str | None = None
     oidc_issuer: str | None = None
@@ -72,6 +77,11 @@ class Settings(BaseModel):
         store = env.get("STRATGATE_STORE", "sqlite").strip().lower()
         if store not in ("sqlite", "firestore"):
             raise ValueError(f"STRATGATE_STORE: expected sqlite or firestore, got {store!r}")
+        source = env.get("STRATGATE_EVIDENCE_SOURCE", "files").strip().lower()
+        if source not in ("files", "firestore"):
+            raise ValueError(
+                f"STRATGATE_EVIDENCE_SOURCE: expected files or firestore, got {source!r}"
+            )
         return cls(
             home=home,
             db_path=Path(env.get("STRATGATE_DB") or home / "stratgate.db"),
@@ -82,6 +92,7 @@ class Settings(BaseModel):
             temporal_namespace=env.get("TEMPORAL_NAMESPACE", "default"),
             task_queue=env.get("STRATGATE_TASK_QUEUE", "stratgate"),
             evidence_dir=Path(env.get("STRATGATE_EVIDENCE_DIR") or home / "evidence"),
+            evidence_source=source,
             env=env.get("STRATGATE_ENV", "embedded"),
             git_sha=env.get("STRATGATE_GIT_SHA") or None,
             oidc_issuer=env.get("STRATGATE_OIDC_ISSUER") or None,

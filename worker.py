@@ -105,8 +105,9 @@ def build_worker(
 
 def default_evaluator(settings: Settings) -> EligibilityEvaluator:
     from activities.evidence_evaluator import EvidenceEvaluator
+    from store.factory import open_evidence_source
 
-    return EvidenceEvaluator(settings.evidence_dir)
+    return EvidenceEvaluator(settings.evidence_dir, open_evidence_source(settings))
 
 
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:

@@ -1,11 +1,12 @@
-"""The production eligibility evaluator: evidence files + the stored risk history -> report."""
+"""The production eligibility evaluator: evidence + the stored risk history -> report."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from activities.contracts import EvaluateInput
-from evidence.files import FileEvidenceSource
+from evidence.calendars import provide_sessions
+from evidence.files import EvidenceSource, FileEvidenceSource
 from governance.eligibility import build_report
 from governance.report import EligibilityReport
 from governance.risk_events import StoredRiskEvent, risk_history
@@ -13,11 +14,23 @@ from governance.stages import ORDER
 
 
 class EvidenceEvaluator:
-    def __init__(self, root: Path):
-        self.source = FileEvidenceSource(root)
+    """Reads a strategy's evidence through an EvidenceSource (files by default, or the
+    platform's collections), with the calendar's sessions kept under `root`.
+
+    Memory per evaluation is bounded by the evidence's kinds other than signal evaluations,
+    which are read as per-day summaries (evidence.partials), a few days of rows at a time
+    when a summary has to be computed: evaluations run side by side do not multiply the
+    whole window's rows.
+    """
+
+    def __init__(self, root: Path, source: EvidenceSource | None = None):
+        self.root = Path(root)
+        self.source = source if source is not None else FileEvidenceSource(self.root)
 
     def __call__(self, inp: EvaluateInput, risk: list[StoredRiskEvent]) -> EligibilityReport:
-        bundle = self.source.load(inp.tenant_id, inp.uid, inp.strategy_id)
+        entered = inp.stage_entered_at or inp.now
+        provide_sessions(self.root, inp.policy.calendar, entered.year - 1, inp.now.year + 1)
+        bundle = self.source.open(inp.tenant_id, inp.uid, inp.strategy_id)
         if risk:
             bundle = bundle.with_risk(*risk_history(risk))
         from_stage = ORDER[ORDER.index(inp.target_stage) - 1]

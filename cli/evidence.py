@@ -12,17 +12,16 @@ from rich.console import Console
 
 from activities.contracts import EvaluateInput
 from activities.evidence_evaluator import EvidenceEvaluator
+from cli.common import emit_json, fail, run
 from cli.report_view import render_report
-from cli.workflow_io import emit_json, fail, run
 from evidence.files import FileEvidenceSource
 from evidence.schemas import KINDS
-from evidence.synthetic import Spec, generate
 from governance.errors import GovernanceError
 from governance.policy import effective_policy
 from governance.report import EligibilityReport
 from governance.stages import ORDER, LifecycleStage
 from settings import Settings
-from store.factory import open_store
+from store.factory import open_evidence_source, open_store
 
 app = typer.Typer(
     help="Evidence: signal evaluations, fills, orders, risk events.", no_args_is_help=True
@@ -71,6 +70,8 @@ def generate_cmd(
     seed: Annotated[int, typer.Option("--seed")] = 7,
 ) -> None:
     """Write a realistic synthetic data set for demos, tests and benchmarks."""
+    from evidence.synthetic import Spec, generate  # exchange-calendars: only for this command
+
     spec = replace(
         Spec(),
         edge=edge,
@@ -114,7 +115,9 @@ def report(
             policy=effective_policy(policy, doc.stage_overrides),
             now=datetime.now(UTC),
         )
-        return EvidenceEvaluator(Settings.from_env().evidence_dir)(inp, risk)
+        settings = Settings.from_env()
+        evaluator = EvidenceEvaluator(settings.evidence_dir, open_evidence_source(settings))
+        return evaluator(inp, risk)
 
     result = run(go())
     if as_json:

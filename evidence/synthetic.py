@@ -39,10 +39,10 @@ class Spec:
 
 def session_days(spec: Spec) -> pd.DatetimeIndex:
     end = pd.Timestamp(spec.end or date.today()).normalize()
-    cal = xcals.get_calendar(
-        spec.calendar, start=end - pd.Timedelta(days=spec.sessions * 3 + 30), end=end
-    )
-    sessions = cal.sessions_in_range(end - pd.Timedelta(days=spec.sessions * 3 + 30), end)
+    start = end - pd.Timedelta(days=spec.sessions * 3 + 30)
+    cal = xcals.get_calendar(spec.calendar, start=start, end=end)
+    # A start on a weekend or holiday is before the calendar's first session.
+    sessions = cal.sessions_in_range(max(start, cal.first_session), end)
     if spec.end is None and len(sessions) and sessions[-1] >= end:
         sessions = sessions[:-1]  # today's session is not over
     return sessions[-spec.sessions :]

@@ -6,24 +6,15 @@ pass or fail (`eligibility` applies thresholds, comparators and waivers, from th
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from governance.evidence_columns import (
-    EvidenceBundle,
-    F,
-    Flags,
-    Ints,
-    PaperOrders,
-    ShadowFills,
-    SignalEvaluations,
-)
+from governance.evidence_columns import EvidenceBundle, F, Ints, PaperOrders, ShadowFills
 from governance.metrics import returns as ret
 from governance.metrics import signal_quality as sq
-from governance.metrics.ranking import DailyIC, start_daily_spearman
+from governance.metrics.ranking import DailyIC
+from governance.metrics.signal_days import SignalWindow
 from governance.policy import PromotionPolicy
 from governance.stages import Transition
 
@@ -46,11 +37,17 @@ class Measurement:
     daily_ic: DailyIC | None = None  # kept for the report's chart, computed once
 
 
-def measure(transition: Transition, bundle: EvidenceBundle, policy: PromotionPolicy) -> Measurement:
+def measure(
+    transition: Transition,
+    bundle: EvidenceBundle,
+    policy: PromotionPolicy,
+    signals: SignalWindow | None,
+) -> Measurement:
+    """`bundle` holds the window's fills, orders and risk events; `signals` its evaluations."""
     if transition == Transition.OBSERVE_TO_SHADOW:
-        return _observe_to_shadow(bundle.signals, policy)
+        return _observe_to_shadow(signals, policy)
     if transition == Transition.SHADOW_TO_PAPER:
-        return Measurement(_shadow_to_paper(bundle, policy))
+        return Measurement(_shadow_to_paper(bundle, signals, policy))
     return Measurement(_paper_to_live(bundle.orders, policy))
 
 
@@ -60,11 +57,11 @@ def _value(
     return Measured(name, threshold, value, evidence, None if value is not None else missing)
 
 
-def _flag(name: str, threshold: float, flags: Flags, column: str, evidence: str) -> Measured:
+def _flag(name: str, threshold: float, s: SignalWindow, column: str, evidence: str) -> Measured:
     return _value(
         name,
         threshold,
-        sq.flag_rate(flags),
+        s.flag_rate(column),
         evidence,
         f"the evidence does not report `{column}`",
     )
@@ -75,7 +72,7 @@ def _none(names_thresholds: list[tuple[str, float]], evidence: str, why: str) ->
 
 
 # -- OBSERVE -> SHADOW ---------------------------------------------------------------------------
-def _observe_to_shadow(s: SignalEvaluations | None, policy: PromotionPolicy) -> Measurement:
+def _observe_to_shadow(s: SignalWindow | None, policy: PromotionPolicy) -> Measurement:
     q = policy.signal_quality_thresholds.observe_to_shadow
     di = policy.data_integrity_thresholds
     ev = "signal_evaluations"
@@ -95,26 +92,16 @@ def _observe_to_shadow(s: SignalEvaluations | None, policy: PromotionPolicy) -> 
                 "no signal evaluations in the window",
             )
         )
-    # Criteria count valid rows only; masks rather than copies keep 10M-row windows cheap.
-    keep = s.valid
-    scored = bool(np.any(np.isfinite(s.score) & keep))
-    # The IC's days (ranking: most of the work) go to one worker per core first; this thread
-    # measures the rest meanwhile, the calibration's sort included.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        pending_ic = (
-            start_daily_spearman(pool, s.day, s.score, s.fwd_return, keep) if scored else None
-        )
-        d = sq.directions(s.score, s.action)
-        h = sq.hits(d, s.fwd_return, keep)
-        no_hits = "no directional signal has a realised, non-zero forward return"
-        out = [
-            _value("coverage", q.coverage_min, sq.coverage(s.valid, d), ev, "no evaluations"),
-            _value("hit_rate", q.hit_rate_min, sq.hit_rate(h), ev, no_hits),
-        ]
-        calibration = _calibration(s, h, q.calibration_buckets, q.calibration_monotonic_buckets_min)
-        ic = None if pending_ic is None else pending_ic()
+    # Criteria count valid rows only (the days' summaries did, row by row).
+    no_hits = "no directional signal has a realised, non-zero forward return"
+    out = [
+        _value("coverage", q.coverage_min, s.coverage(), ev, "no evaluations"),
+        _value("hit_rate", q.hit_rate_min, s.hit_rate(), ev, no_hits),
+    ]
+    calibration = _calibration(s, q.calibration_buckets, q.calibration_monotonic_buckets_min)
+    ic = s.daily_ic() if s.scored else None
     if ic is None:
-        out.append(_value("lift", q.lift_min, sq.lift(d, s.fwd_return, h), ev, no_hits))
+        out.append(_value("lift", q.lift_min, s.lift(), ev, no_hits))
     else:
         no_day = "no day with two distinct scores and returns"
         out.append(_value("ic_mean", q.ic_mean_min, ic.mean, ev, no_day))
@@ -129,18 +116,18 @@ def _observe_to_shadow(s: SignalEvaluations | None, policy: PromotionPolicy) -> 
         )
     out += [
         calibration,
-        _flag("schema_error_rate", di.schema_error_rate_max, s.schema_error, "schema_error", ev),
-        _flag("stale_rate", di.stale_rate_max, s.marketdata_stale, "marketdata_stale", ev),
+        _flag("schema_error_rate", di.schema_error_rate_max, s, "schema_error", ev),
+        _flag("stale_rate", di.stale_rate_max, s, "marketdata_stale", ev),
     ]
     return Measurement(out, ic)
 
 
-def _calibration(s: SignalEvaluations, h: sq.Hits, buckets: int, minimum: float) -> Measured:
+def _calibration(s: SignalWindow, buckets: int, minimum: float) -> Measured:
     ev = "signal_evaluations"
-    if not np.any(np.isfinite(s.confidence) & h.counted):
+    if not s.has_confidence():
         why = "the evidence has no confidence values for its counted signals"
         return Measured("calibration_monotonic_buckets", minimum, None, ev, why)
-    value = sq.calibration_monotonic_buckets(s.confidence, h, buckets)
+    value = s.calibration(buckets)
     return _value(
         "calibration_monotonic_buckets",
         minimum,
@@ -151,7 +138,9 @@ def _calibration(s: SignalEvaluations, h: sq.Hits, buckets: int, minimum: float)
 
 
 # -- SHADOW -> PAPER -----------------------------------------------------------------------------
-def _shadow_to_paper(bundle: EvidenceBundle, policy: PromotionPolicy) -> list[Measured]:
+def _shadow_to_paper(
+    bundle: EvidenceBundle, signals: SignalWindow | None, policy: PromotionPolicy
+) -> list[Measured]:
     q = policy.signal_quality_thresholds.shadow_to_paper
     di, risk = policy.data_integrity_thresholds, policy.risk_thresholds
     f, ev = bundle.fills, "shadow_fills"
@@ -171,7 +160,7 @@ def _shadow_to_paper(bundle: EvidenceBundle, policy: PromotionPolicy) -> list[Me
         out = _none(names, ev, "no shadow fills in the window")
     else:
         out = _fills(f, bundle, policy)
-    return out + _signal_integrity(bundle.signals, policy)
+    return out + _signal_integrity(signals, policy)
 
 
 def _fills(f: ShadowFills, bundle: EvidenceBundle, policy: PromotionPolicy) -> list[Measured]:
@@ -256,7 +245,7 @@ def _pnl(
     ]
 
 
-def _signal_integrity(s: SignalEvaluations | None, policy: PromotionPolicy) -> list[Measured]:
+def _signal_integrity(s: SignalWindow | None, policy: PromotionPolicy) -> list[Measured]:
     """SHADOW's data quality and error rate come from its signal evaluations: required."""
     di, ev = policy.data_integrity_thresholds, "signal_evaluations"
     if s is None or len(s) == 0:
@@ -270,17 +259,15 @@ def _signal_integrity(s: SignalEvaluations | None, policy: PromotionPolicy) -> l
             "no signal evaluations in the window",
         )
     return [
-        _flag(
-            "missing_field_rate", di.missing_field_rate_max, s.missing_fields, "missing_fields", ev
-        ),
+        _flag("missing_field_rate", di.missing_field_rate_max, s, "missing_fields", ev),
         _value(
             "evaluation_error_rate",
             di.evaluation_error_rate_max,
-            sq.rate(s.error),
+            s.error_rate(),
             ev,
             "no evaluations",
         ),
-        _flag("stale_rate", di.stale_rate_max, s.marketdata_stale, "marketdata_stale", ev),
+        _flag("stale_rate", di.stale_rate_max, s, "marketdata_stale", ev),
     ]
 
 

@@ -17,11 +17,17 @@ import numpy as np
 
 from governance.criteria import Measured, measure
 from governance.criteria_catalog import CATALOG
-from governance.evidence_columns import EvidenceBundle, PaperOrders, RiskEvents, ShadowFills
+from governance.evidence_columns import (
+    EvidenceBundle,
+    PaperOrders,
+    RiskEvents,
+    ShadowFills,
+    SignalSummary,
+)
 from governance.metrics import returns as ret
-from governance.metrics import signal_quality as sq
 from governance.metrics.ranking import DailyIC
 from governance.metrics.sessions import sessions_covered
+from governance.metrics.signal_days import ColumnSummary, SignalWindow
 from governance.policy import PromotionPolicy
 from governance.records import Severity
 from governance.report import (
@@ -53,17 +59,18 @@ def build_report(
     entered = stage_entered_at or now
     start, restart = window_start(bundle.risk, policy, entered, now)
     start_ns, end_ns = _ns(start), _ns(now)
+    summary = signal_summary(bundle)
+    signals = SignalWindow(summary.days(start_ns, end_ns)) if summary is not None else None
     window = EvidenceBundle(
-        signals=bundle.signals.between(start_ns, end_ns) if bundle.signals else None,
         fills=bundle.fills.between(start_ns, end_ns) if bundle.fills else None,
         orders=bundle.orders.between(start_ns, end_ns) if bundle.orders else None,
         risk=bundle.risk.between(start_ns, end_ns) if bundle.risk else None,
         refs=bundle.refs,
     )
-    measurement = measure(transition, window, policy)
-    measured = [*measurement.criteria, _clock_skew(bundle, policy, now)]
+    measurement = measure(transition, window, policy, signals)
+    measured = [*measurement.criteria, _clock_skew(bundle, summary, policy, now)]
     criteria = [_judge(m, transition, policy) for m in measured]
-    progress = _progress(window, policy, transition, start, now, restart, criteria)
+    progress = _progress(window, signals, policy, transition, start, now, restart, criteria)
     shortfalls = progress.shortfalls()
     awaiting = [c for c in criteria if c.awaiting]
     blocking = [c for c in criteria if not c.passed]
@@ -94,8 +101,15 @@ def build_report(
             if c.status == CriterionStatus.WAIVED
         ],
         evidence=bundle.refs,
-        series=_series(window, measurement.daily_ic),
+        series=_series(window, signals, measurement.daily_ic),
     ).hashed()
+
+
+def signal_summary(bundle: EvidenceBundle) -> SignalSummary | None:
+    """The bundle's signals as per-day summaries: kept ones, or its columns summarised."""
+    if bundle.signal_summary is not None:
+        return bundle.signal_summary
+    return ColumnSummary(bundle.signals) if bundle.signals is not None else None
 
 
 def _judge(m: Measured, transition: Transition, policy: PromotionPolicy) -> Criterion:
@@ -150,16 +164,20 @@ def window_start(
     return at, (at, f"{critical.event_id[last]} ({critical.kind[last]})")
 
 
-def _clock_skew(bundle: EvidenceBundle, policy: PromotionPolicy, now: datetime) -> Measured:
+def _clock_skew(
+    bundle: EvidenceBundle, signals: SignalSummary | None, policy: PromotionPolicy, now: datetime
+) -> Measured:
     """Rows of any kind stamped later than now plus the allowed skew: a data-integrity fault."""
     limit = _ns(now) + policy.data_integrity_thresholds.max_clock_skew_ms * 1_000_000
-    parts = [bundle.signals, bundle.fills, bundle.orders, bundle.risk]
+    parts = [bundle.fills, bundle.orders, bundle.risk]
     future = sum(int(np.count_nonzero(p.ts > limit)) for p in parts if p is not None)
+    future += signals.rows_after(limit) if signals is not None else 0
     return Measured("clock_skew_violations", 0.0, float(future), "all evidence")
 
 
 def _progress(
     w: EvidenceBundle,
+    signals: SignalWindow | None,
     policy: PromotionPolicy,
     transition: Transition,
     start: datetime,
@@ -168,11 +186,7 @@ def _progress(
     criteria: list[Criterion],
 ) -> WindowProgress:
     need = policy.window_for(transition)
-    signals = w.signals
-    signal_count = 0
-    if signals is not None and len(signals):
-        directional = sq.directions(signals.score, signals.action) != 0
-        signal_count = int(np.count_nonzero(signals.valid & directional))
+    signal_count = signals.totals["directional"] if signals is not None else 0
     turnover = next((c.value for c in criteria if c.name == "turnover"), None)
     limit = need.low_turnover_max
     low_turnover = limit is not None and turnover is not None and turnover <= limit
@@ -183,7 +197,7 @@ def _progress(
         restarted_by=restart[1] if restart else None,
         sessions=sessions_covered(policy.calendar, start, end, need.session_coverage_min),
         sessions_required=need.min_sessions,
-        evaluations=int(signals.valid.sum()) if signals is not None else 0,
+        evaluations=signals.totals["valid"] if signals is not None else 0,
         evaluations_required=need.min_evaluations,
         fills=int((~w.fills.fill_failed).sum()) if w.fills is not None else 0,
         fills_required=need.min_fills,
@@ -195,7 +209,7 @@ def _progress(
     )
 
 
-def _series(w: EvidenceBundle, ic: DailyIC | None) -> ReportSeries:
+def _series(w: EvidenceBundle, s: SignalWindow | None, ic: DailyIC | None) -> ReportSeries:
     """Small series for charts (at most SERIES_POINTS points each)."""
     equity: list[tuple[int, float]] = []
     drawdown: list[tuple[int, float]] = []
@@ -210,14 +224,8 @@ def _series(w: EvidenceBundle, ic: DailyIC | None) -> ReportSeries:
         fall = 1.0 - value / np.maximum.accumulate(np.maximum(value, 1.0))
         equity, drawdown = _points(days, value), _points(days, -fall)
     hit_rate: list[tuple[int, float]] = []
-    s = w.signals
     if s is not None and len(s):
-        h = sq.hits(sq.directions(s.score, s.action), s.fwd_return, s.valid)
-        days_all, index = np.unique(s.day, return_inverse=True)
-        counted = np.bincount(index, h.counted)
-        hits = np.bincount(index, h.hit)
-        has = counted > 0
-        hit_rate = _points(days_all[has], hits[has] / counted[has])
+        hit_rate = _points(*s.daily_hit_rate())
     daily_ic = _points(ic.days, ic.ic) if ic is not None and len(ic.ic) else []
     return ReportSeries(equity=equity, drawdown=drawdown, daily_ic=daily_ic, hit_rate=hit_rate)
 

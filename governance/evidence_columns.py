@@ -8,14 +8,17 @@ evidence never reported is not measurable rather than silently "never happened".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
-from typing import TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from governance.records import EvidenceRef
+
+if TYPE_CHECKING:
+    from governance.metrics.signal_days import DayStats
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
@@ -109,6 +112,20 @@ class RiskEvents(Columns):
         return RiskEvents(**{name: values[order] for name, values in joined.items()})
 
 
+class SignalSummary(Protocol):
+    """Signal evaluations as per-day summaries (governance.metrics.signal_days): what the
+    criteria read. Columns in memory give one (`ColumnSummary`); so do evidence files with
+    their kept partial results, without holding the rows."""
+
+    def days(self, start_ns: int, end_ns: int) -> list[DayStats]:
+        """The days of the rows with start_ns <= ts <= end_ns, each summarised on those rows."""
+        ...
+
+    def rows_after(self, ts_ns: int) -> int:
+        """How many rows (of any time) are stamped later than ts_ns."""
+        ...
+
+
 @dataclass(frozen=True)
 class EvidenceBundle:
     signals: SignalEvaluations | None = None
@@ -116,9 +133,11 @@ class EvidenceBundle:
     orders: PaperOrders | None = None
     risk: RiskEvents | None = None
     refs: list[EvidenceRef] = field(default_factory=list)
+    # The signals as summaries; when set, the report reads them instead of `signals`.
+    signal_summary: SignalSummary | None = None
 
     def with_risk(self, extra: RiskEvents | None, ref: EvidenceRef | None = None) -> EvidenceBundle:
         """This bundle with more risk events (the stored history) merged into its own."""
         merged = RiskEvents.concat([r for r in (self.risk, extra) if r is not None])
         refs = [*self.refs, ref] if ref is not None else self.refs
-        return EvidenceBundle(self.signals, self.fills, self.orders, merged, refs)
+        return replace(self, risk=merged, refs=refs)

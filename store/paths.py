@@ -109,8 +109,18 @@ def api_token(token_hash: str) -> str:
     return f"api_tokens/{token_hash}"
 
 
+def paper_orders(tenant_id: str) -> str:
+    """The platform's paper orders (evidence for PAPER -> LIVE; read, never written)."""
+    return f"tenants/{tenant_id}/paper_orders"
+
+
 def paper_order(tenant_id: str, order_id: str) -> str:
-    return f"tenants/{tenant_id}/paper_orders/{order_id}"
+    return f"{paper_orders(tenant_id)}/{order_id}"
+
+
+def shadow_trades(uid: str) -> str:
+    """The platform's shadow trades, per user (evidence for SHADOW -> PAPER; read only)."""
+    return f"users/{uid}/shadowTradeHistory"
 
 
 SYSTEM_STATUS = "systemStatus/config"

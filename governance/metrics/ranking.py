@@ -114,6 +114,30 @@ def _spearman(x: F, y: F, ws: _Workspace) -> float | None:
     return float(np.einsum("i,i->", dx, dy)) / float(np.sqrt(sxx * syy))
 
 
+def day_spearman(x: F, y: F, rows: B | None, ws: _Workspace | None) -> float | None:
+    """One day's IC: the rows selected by `rows` (all if None) whose values are both finite.
+    Without `ws`, this thread's buffers are used."""
+    if ws is None:
+        ws = workspace(len(x))
+    keep = np.isfinite(x) & np.isfinite(y)
+    if rows is not None:
+        keep &= rows
+    if not keep.all():
+        x, y = x[keep], y[keep]
+    return _spearman(x, y, ws)
+
+
+def workspace(n: int) -> _Workspace:
+    """This thread's buffers for days of up to `n` rows (grown, never shrunk)."""
+    ws: _Workspace | None = getattr(_local, "ws", None)
+    if ws is None or len(ws.row) < n:
+        ws = _local.ws = _Workspace(n)
+    return ws
+
+
+_local = threading.local()
+
+
 def day_segments(days: Ints) -> tuple[Ints, list[slice] | list[Ints]]:
     """(distinct days, each day's rows): slices when rows come in day order, else indices."""
     ordered = len(days) == 0 or bool(np.all(days[1:] >= days[:-1]))
@@ -169,13 +193,8 @@ def start_daily_spearman(
         ws = getattr(workspaces, "ws", None)
         if ws is None:
             ws = workspaces.ws = _Workspace(longest)
-        x, y = scores[day_rows], returns[day_rows]
-        keep = np.isfinite(x) & np.isfinite(y)
-        if rows is not None:
-            keep &= rows[day_rows]
-        if not keep.all():
-            x, y = x[keep], y[keep]
-        return _spearman(x, y, ws)
+        keep = None if rows is None else rows[day_rows]
+        return day_spearman(scores[day_rows], returns[day_rows], keep, ws)
 
     jobs = [pool.submit(one_day, rows_of_day) for rows_of_day in segments]
 

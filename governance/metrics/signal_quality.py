@@ -53,8 +53,12 @@ def hits(directions_: F, fwd_returns: F, rows: B | None = None) -> Hits:
 
 
 def hit_rate(h: Hits) -> float | None:
-    n = int(np.count_nonzero(h.counted))
-    return float(np.count_nonzero(h.hit) / n) if n else None
+    return hit_rate_of(int(np.count_nonzero(h.hit)), int(np.count_nonzero(h.counted)))
+
+
+def hit_rate_of(hit: int, counted: int) -> float | None:
+    """The hit rate from counts (counts add up across days and files; rates do not)."""
+    return float(hit / counted) if counted else None
 
 
 def baseline_hit_rate(directions_: F, fwd_returns: F, h: Hits) -> float | None:
@@ -67,11 +71,20 @@ def baseline_hit_rate(directions_: F, fwd_returns: F, h: Hits) -> float | None:
     The second never beats the first (it mixes p_up and 1 - p_up), so it is the majority rate;
     both are kept in the definition because the spec names both baselines.
     """
-    n = int(np.count_nonzero(h.counted))
+    return baseline_of(
+        int(np.count_nonzero(h.counted & (fwd_returns > 0))),
+        int(np.count_nonzero(h.counted & (directions_ > 0))),
+        int(np.count_nonzero(h.counted)),
+    )
+
+
+def baseline_of(up: int, buy: int, counted: int) -> float | None:
+    """The baseline from counts: counted rows that went up, and that the strategy bought."""
+    n = counted
     if n == 0:
         return None
-    p_up = float(np.count_nonzero(h.counted & (fwd_returns > 0)) / n)
-    f_buy = float(np.count_nonzero(h.counted & (directions_ > 0)) / n)
+    p_up = float(up / n)
+    f_buy = float(buy / n)
     majority = max(p_up, 1.0 - p_up)
     random_like = f_buy * p_up + (1.0 - f_buy) * (1.0 - p_up)
     return max(majority, random_like)
@@ -79,7 +92,10 @@ def baseline_hit_rate(directions_: F, fwd_returns: F, h: Hits) -> float | None:
 
 def lift(directions_: F, fwd_returns: F, h: Hits) -> float | None:
     """Hit rate over the baseline's (discrete strategies): 0 means no skill at all."""
-    rate, base = hit_rate(h), baseline_hit_rate(directions_, fwd_returns, h)
+    return lift_of(hit_rate(h), baseline_hit_rate(directions_, fwd_returns, h))
+
+
+def lift_of(rate: float | None, base: float | None) -> float | None:
     return None if rate is None or base is None else rate - base
 
 
@@ -93,19 +109,33 @@ def calibration_monotonic_buckets(confidence: F, h: Hits, buckets: int) -> int |
     A perfectly calibrated strategy scores `buckets`. None when there are fewer counted signals
     than buckets, or a bucket is empty (confidences too coarse to split).
     """
-    counted = h.counted & np.isfinite(confidence)
-    n = int(np.count_nonzero(counted))
+    ordered = confidence[h.counted & np.isfinite(confidence)]
+    ordered.sort()  # a private copy: a SIMD sort in place beats np.quantile's partition
+    # NaN confidences never compare true, so hits are every hit with a confidence.
+    hit_confidences = confidence[h.hit & ~np.isnan(confidence)]
+    hit_confidences.sort()
+    return calibration_of_runs([ordered], [hit_confidences], buckets)
+
+
+def calibration_of_runs(counted: list[F], hit: list[F], buckets: int) -> int | None:
+    """`calibration_monotonic_buckets` on sorted runs (one per day, say) of the counted rows'
+    finite confidences and of the hit rows' confidences.
+
+    Quantiles do not add up across days, so the edges are found exactly: each order statistic
+    is selected across the runs by bisection (`order_statistic`), giving np.quantile's edges of
+    the whole window bit for bit without merging the runs.
+    """
+    n = sum(len(r) for r in counted)
     if n < buckets:
         return None
-    ordered = confidence[counted]
-    ordered.sort()  # a private copy: a SIMD sort in place beats np.quantile's partition
-    edges = quantiles_of_sorted(ordered, np.arange(1, buckets) / buckets)
+    edges = quantiles_of_runs(counted, np.arange(1, buckets) / buckets)
     # Rows at or above each edge, and hits among them; bucket counts are their differences.
-    # NaN confidences compare false, so hits are counted on the full columns with no copy.
-    at_least = np.concatenate(([n], n - np.searchsorted(ordered, edges, side="left"), [0]))
-    hits_at_least = np.array(
-        [np.count_nonzero(h.hit & (confidence >= e)) for e in (-np.inf, *edges)] + [0]
-    )
+    none = np.zeros(len(edges), dtype=np.int64)
+    below_edge = sum((np.searchsorted(r, edges, side="left") for r in counted), start=none)
+    at_least = np.concatenate(([n], n - below_edge, [0]))
+    hits_total = sum(len(r) for r in hit)
+    hits_below = sum((np.searchsorted(r, edges, side="left") for r in hit), start=none)
+    hits_at_least = np.concatenate(([hits_total], hits_total - hits_below, [0]))
     size = at_least[:-1] - at_least[1:]
     if np.any(size == 0):
         return None
@@ -125,11 +155,22 @@ def longest_non_decreasing(values: F) -> int:
 
 def quantiles_of_sorted(ordered: F, q: F) -> F:
     """np.quantile(x, q) (method 'linear') given x already sorted, to the last bit."""
-    virtual = q * (len(ordered) - 1)
+    return quantiles_of_runs([ordered], q)
+
+
+def quantiles_of_runs(runs: list[F], q: F) -> F:
+    """np.quantile of the runs' union (each run sorted), to the last bit."""
+    n = sum(len(r) for r in runs)
+    virtual = q * (n - 1)
     below = np.floor(virtual).astype(np.intp)
-    above = np.minimum(below + 1, len(ordered) - 1)
+    above = np.minimum(below + 1, n - 1)
     gamma = virtual - below
-    a, b = ordered[below], ordered[above]
+    if len(runs) == 1:
+        a, b = runs[0][below], runs[0][above]
+    else:
+        found = order_statistics(runs, [int(k) for k in below] + [int(k) for k in above])
+        a = np.array(found[: len(below)], dtype=np.float64)
+        b = np.array(found[len(below) :], dtype=np.float64)
     diff = b - a
     # NumPy's lerp: interpolate from whichever end is nearer, for monotone rounding.
     return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
@@ -144,3 +185,50 @@ def flag_rate(flags: NDArray[np.int8]) -> float | None:
     reported = flags >= 0
     n = int(np.count_nonzero(reported))
     return float(np.count_nonzero(flags > 0) / n) if n else None
+
+
+_MAGNITUDE = (1 << 63) - 1
+
+
+def _key(value: float) -> int:
+    """An integer in the order of the floats (adding 0.0 makes -0.0 and 0.0 one key)."""
+    bits = int(np.float64(value + 0.0).view(np.int64))
+    return bits ^ _MAGNITUDE if bits < 0 else bits
+
+
+def _value(key: int) -> float:
+    bits = key ^ _MAGNITUDE if key < 0 else key
+    return float(np.int64(bits).view(np.float64))
+
+
+def order_statistic(runs: list[F], k: int) -> float:
+    """The k-th smallest (0-based) value of the union of sorted, finite runs."""
+    return order_statistics(runs, [k])[0]
+
+
+def order_statistics(runs: list[F], ks: list[int]) -> list[float]:
+    """The ks-th smallest (0-based) values of the union of sorted, finite runs.
+
+    Bisection on the values' order-preserving integer keys, all ks at once: the answer for k
+    is the smallest key with more than k values at or below it, which is always a value present
+    in some run. Each of about 64 steps is one vectorised binary search per run (a few pages
+    of a memory-mapped run), whatever the number of ks.
+    """
+    present = [r for r in runs if len(r)]
+    low = _key(min(float(r[0]) for r in present))
+    high = _key(max(float(r[-1]) for r in present))
+    lo, hi = [low] * len(ks), [high] * len(ks)
+    while any(a < b for a, b in zip(lo, hi, strict=True)):
+        mid = [(a + b) // 2 for a, b in zip(lo, hi, strict=True)]
+        values = np.array([_value(m) for m in mid], dtype=np.float64)
+        at_or_below = sum(
+            (np.searchsorted(r, values, side="right") for r in present),
+            start=np.zeros(len(ks), dtype=np.int64),
+        )
+        for j, k in enumerate(ks):
+            if lo[j] < hi[j]:
+                if at_or_below[j] > k:
+                    hi[j] = mid[j]
+                else:
+                    lo[j] = mid[j] + 1
+    return [_value(key) for key in lo]

@@ -255,3 +255,46 @@ def test_signals_stand_in_for_fills_only_at_low_turnover() -> None:
     assert WindowProgress(**base, low_turnover=False).shortfalls() == ["fills 12/50"]
     short = WindowProgress(**{**base, "signals": 999}, low_turnover=True)
     assert short.shortfalls() == ["signals 999/1000 (low turnover)"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    hs.lists(
+        arrays(
+            np.float64,
+            hs.integers(0, 60),
+            elements=hs.one_of(hs.floats(-1e6, 1e6), hs.sampled_from([0.0, -0.0, 0.5, 1.0])),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    hs.lists(hs.floats(0, 1), min_size=1, max_size=6),
+)
+def test_quantiles_across_sorted_runs_equal_numpy_quantile_of_their_union(
+    runs: list[np.ndarray], q: list[float]
+) -> None:
+    """Calibration edges of a window are selected across its days' runs, never merged."""
+    union = np.concatenate(runs)
+    if not len(union):
+        return
+    sorted_runs = [np.sort(r) for r in runs]
+    got = sq.quantiles_of_runs(sorted_runs, np.array(q))
+    want = np.quantile(union, np.array(q))
+    assert np.array_equal(got, want)  # (-0.0 and 0.0 compare equal: a tie, as in a sort)
+    ks = sorted({0, len(union) - 1, len(union) // 2})
+    assert sq.order_statistics(sorted_runs, ks) == [float(np.sort(union)[k]) for k in ks]
+
+
+@settings(max_examples=40, deadline=None)
+@given(hs.integers(0, 2**32 - 1), hs.integers(1, 8))
+def test_calibration_over_days_equals_the_window_at_once(seed: int, days: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 400))
+    conf = np.round(rng.random(n), int(rng.integers(1, 4)))
+    conf[rng.random(n) < 0.05] = np.nan
+    d, fwd = rng.choice([-1.0, 0.0, 1.0], n), rng.normal(size=n)
+    h = sq.hits(d, fwd)
+    owner = rng.integers(0, days, n)
+    counted = [np.sort(conf[(owner == k) & h.counted & np.isfinite(conf)]) for k in range(days)]
+    hit = [np.sort(conf[(owner == k) & h.hit & ~np.isnan(conf)]) for k in range(days)]
+    assert sq.calibration_of_runs(counted, hit, 5) == sq.calibration_monotonic_buckets(conf, h, 5)
