@@ -23,6 +23,7 @@ class RefusalCode(StrEnum):
     MISSING_POLICY = "missing_policy"
     INVALID_TRANSITION = "invalid_transition"
     EVIDENCE_SCHEMA = "evidence_schema"
+    EVIDENCE_DOCUMENT = "evidence_document"  # a platform document the evidence source refused
     # The rules of approval
     APPROVAL_REFUSED = "approval_refused"
     REPORT_CHANGED = "report_changed"
