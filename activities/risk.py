@@ -34,12 +34,12 @@ from governance.risk_events import (
     DemotionAction,
     Posture,
     RiskEvent,
-    RiskEventRef,
     StoredRiskEvent,
     action_for,
     forbids,
     preemption_reason,
 )
+from governance.risk_queue import RiskEventRef
 from governance.stage_change import EVENT_TYPE
 from governance.stages import LifecycleStage
 from store.port import GovernanceStore

@@ -36,7 +36,8 @@ from governance.records import (
     StrategyDoc,
 )
 from governance.report import EligibilityReport
-from governance.risk_events import RiskEventRef, StoredRiskEvent
+from governance.risk_events import StoredRiskEvent
+from governance.risk_queue import RiskEventRef
 from governance.roles import Role
 from governance.stage_change import (
     StageChange,

@@ -16,7 +16,8 @@ from governance.live import ConfirmationToken
 from governance.policy import PromotionPolicy
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
 from governance.report import EligibilityReport
-from governance.risk_events import RiskEventRef, StoredRiskEvent
+from governance.risk_events import StoredRiskEvent
+from governance.risk_queue import RiskEventRef
 from governance.roles import Role
 from governance.stage_change import StageChange
 

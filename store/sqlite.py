@@ -23,7 +23,8 @@ from governance.records import (
     StrategyDoc,
 )
 from governance.report import EligibilityReport, stored_report
-from governance.risk_events import RiskEventRef, StoredRiskEvent
+from governance.risk_events import StoredRiskEvent
+from governance.risk_queue import RiskEventRef
 from governance.roles import Role
 from governance.stage_change import (
     Landed,

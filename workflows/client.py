@@ -29,7 +29,8 @@ from governance.promotion import (
     validate_request,
 )
 from governance.records import StrategyDoc
-from governance.risk_events import RiskEvent, RiskEventRef, StoredRiskEvent
+from governance.risk_events import RiskEvent, StoredRiskEvent
+from governance.risk_queue import RiskEventRef
 from governance.stages import Decision, LifecycleStage
 from workflows import search_attributes as sa
 from workflows.demotion import DemotionInput, DemotionWorkflow

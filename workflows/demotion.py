@@ -31,7 +31,8 @@ with workflow.unsafe.imports_passed_through():
         RiskActivities,
         StoreRiskEvents,
     )
-    from governance.risk_events import RiskEvent, RiskEventRef, next_batch
+    from governance.risk_events import RiskEvent
+    from governance.risk_queue import RiskEventRef, next_batch
     from workflows.options import APPLY_RISK, QUICK
 
 SEEN_EVENT_IDS = 1_000
