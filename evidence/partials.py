@@ -16,7 +16,8 @@ the days' sorted runs, so the report equals a full recomputation bit for bit. Th
 memory-mapped: a quantile touches a few pages of each, not the whole window.
 
 Layout: `{kind folder}/.partials/{file hash}.{code version}/` with meta.npy (day, min ts,
-max ts, runs' lengths), counts.npy, ic.npy (NaN: undefined) and the two runs; written to a
+max ts, run length), counts.npy, ic.npy (NaN: undefined), confidence.npy (the sorted runs)
+and hits.npy (a flag per run element); written to a
 temporary folder and renamed, so a reader never sees half of one and two writers can race.
 """
 
@@ -104,9 +105,8 @@ def summarise_file(path: Path, lo: int | None = None, hi: int | None = None) -> 
 
 def _save(folder: Path, days: list[DayStats]) -> None:
     meta = np.array(
-        [[d.day, d.min_ts, d.max_ts, len(d.confidence), len(d.hit_confidence)] for d in days],
-        dtype=np.int64,
-    ).reshape(-1, 5)
+        [[d.day, d.min_ts, d.max_ts, len(d.confidence)] for d in days], dtype=np.int64
+    ).reshape(-1, 4)
     counts = np.array([[d.counts[n] for n in COUNTS] for d in days], dtype=np.int64)
     ic = np.array([np.nan if d.ic is None else d.ic for d in days], dtype=np.float64)
     np.save(folder / "meta.npy", meta)
@@ -114,7 +114,8 @@ def _save(folder: Path, days: list[DayStats]) -> None:
     np.save(folder / "ic.npy", ic)
     empty = np.zeros(0, dtype=np.float64)
     np.save(folder / "confidence.npy", np.concatenate([empty, *(d.confidence for d in days)]))
-    np.save(folder / "hits.npy", np.concatenate([empty, *(d.hit_confidence for d in days)]))
+    none = np.zeros(0, dtype=bool)
+    np.save(folder / "hits.npy", np.concatenate([none, *(d.hit for d in days)]))
 
 
 def _open(folder: Path) -> list[DayStats]:
@@ -125,7 +126,6 @@ def _open(folder: Path) -> list[DayStats]:
     confidence = np.load(folder / "confidence.npy", mmap_mode="r")
     hits = np.load(folder / "hits.npy", mmap_mode="r")
     at_c = np.concatenate(([0], np.cumsum(meta[:, 3]))) if len(meta) else np.zeros(1, np.int64)
-    at_h = np.concatenate(([0], np.cumsum(meta[:, 4]))) if len(meta) else np.zeros(1, np.int64)
     return [
         DayStats(
             day=int(m[0]),
@@ -134,7 +134,7 @@ def _open(folder: Path) -> list[DayStats]:
             counts={name: int(v) for name, v in zip(COUNTS, counts[i], strict=True)},
             ic=None if np.isnan(ic[i]) else float(ic[i]),
             confidence=confidence[at_c[i] : at_c[i + 1]],
-            hit_confidence=hits[at_h[i] : at_h[i + 1]],
+            hit=hits[at_c[i] : at_c[i + 1]],
         )
         for i, m in enumerate(meta)
     ]

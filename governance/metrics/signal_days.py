@@ -39,6 +39,8 @@ COUNTS = (
     "buy",  # counted rows with a positive direction
     "errors",
     *(f"{name}_{what}" for name in FLAGS for what in ("reported", "set")),
+    "hits_inf_up",  # hits whose confidence is +inf / -inf (outside the finite runs)
+    "hits_inf_down",
 )
 
 
@@ -49,8 +51,8 @@ class DayStats:
     max_ts: int
     counts: dict[str, int]
     ic: float | None  # the day's Spearman IC; None where it is undefined
-    confidence: F  # sorted finite confidences of the counted rows
-    hit_confidence: F = field(repr=False)  # sorted confidences (not NaN) of the hit rows
+    confidence: F = field(repr=False)  # sorted finite confidences of the counted rows
+    hit: B = field(repr=False)  # whether each of those rows (in that order) is a hit
 
 
 def day_stats(
@@ -93,15 +95,36 @@ def day_stats(
     for name, values in zip(FLAGS, flags, strict=True):
         counts[f"{name}_reported"] = int(np.count_nonzero(values >= 0))
         counts[f"{name}_set"] = int(np.count_nonzero(values > 0))
-    ranked = confidence[counted & np.isfinite(confidence)]
-    ranked.sort()
-    hits = confidence[hit & ~np.isnan(confidence)]
-    hits.sort()
+    counts["hits_inf_up"] = int(np.count_nonzero(hit & (confidence == np.inf)))
+    counts["hits_inf_down"] = int(np.count_nonzero(hit & (confidence == -np.inf)))
+    ranked, hits = sorted_with_flags(confidence, counted & np.isfinite(confidence), hit)
     if pending is not None:
         ic = pending.result()
     else:
         ic = day_spearman(score, fwd_return, valid, workspace(len(direction)))
     return DayStats(day, span[0], span[1], counts, ic, ranked, hits)
+
+
+def sorted_with_flags(values: F, rows: B, flags: B) -> tuple[F, B]:
+    """values[rows] sorted, and flags[rows] in the same order.
+
+    Confidences lie in [0, 1]: their IEEE bits, shifted left, leave the lowest bit for the flag,
+    so one integer sort orders both (ties: unflagged first; counts never depend on tie order).
+    Other values take a stable argsort.
+    """
+    ranked = values[rows]
+    np.add(ranked, 0.0, out=ranked)  # -0.0 is 0.0 (a tie), and its bits are then >= 0
+    flagged = flags[rows]
+    if len(ranked) == 0 or not (ranked.min() >= 0.0 and ranked.max() < 2.0):
+        order = np.argsort(ranked, kind="stable")
+        return ranked[order], flagged[order]
+    key = ranked.view(np.int64)
+    key <<= 1  # bits of [0, 2) are below 2**62: no overflow
+    key |= flagged
+    key.sort()
+    hit = (key & 1).astype(bool)
+    key >>= 1
+    return key.view(np.float64), hit
 
 
 class SignalWindow:
@@ -151,8 +174,12 @@ class SignalWindow:
         return any(len(d.confidence) for d in self.days)
 
     def calibration(self, buckets: int) -> int | None:
-        return sq.calibration_of_runs(
-            [d.confidence for d in self.days], [d.hit_confidence for d in self.days], buckets
+        return sq.calibration_of_flagged_runs(
+            [d.confidence for d in self.days],
+            [d.hit for d in self.days],
+            self.totals["hits_inf_up"],
+            self.totals["hits_inf_down"],
+            buckets,
         )
 
     def daily_hit_rate(self) -> tuple[Ints, F]:

@@ -7,6 +7,7 @@ signals with no direction, zero or missing forward returns are not counted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -14,6 +15,7 @@ from numpy.typing import NDArray
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
+Ints = NDArray[np.int64]
 
 ACTION_SIGN = {"BUY": 1.0, "SELL": -1.0, "HOLD": 0.0}
 
@@ -122,9 +124,39 @@ def calibration_of_runs(counted: list[F], hit: list[F], buckets: int) -> int | N
     finite confidences and of the hit rows' confidences.
 
     Quantiles do not add up across days, so the edges are found exactly: each order statistic
-    is selected across the runs by bisection (`order_statistic`), giving np.quantile's edges of
-    the whole window bit for bit without merging the runs.
+    is selected across the runs by bisection (`order_statistics`), giving np.quantile's edges
+    of the whole window bit for bit without merging the runs.
     """
+
+    def hits_at_least(edges: F) -> Ints:
+        none = np.zeros(len(edges), dtype=np.int64)
+        below = sum((np.searchsorted(r, edges, side="left") for r in hit), start=none)
+        total = sum(len(r) for r in hit)
+        return np.concatenate(([total], total - below))
+
+    return _calibration(counted, hits_at_least, buckets)
+
+
+def calibration_of_flagged_runs(
+    counted: list[F], hit: list[B], hits_up: int, hits_down: int, buckets: int
+) -> int | None:
+    """The same, with each run's hits as flags aligned with it (one sort a day, not two) and
+    the hits whose confidence is +inf (`hits_up`, above every edge) or -inf (`hits_down`)."""
+
+    def hits_at_least(edges: F) -> Ints:
+        at = [np.searchsorted(r, edges, side="left") for r in counted]
+        flagged = [int(np.count_nonzero(f)) for f in hit]
+        above = [
+            sum(int(np.count_nonzero(f[int(i[k]) :])) for f, i in zip(hit, at, strict=True))
+            for k in range(len(edges))
+        ]
+        total = sum(flagged) + hits_up + hits_down
+        return np.array([total, *(a + hits_up for a in above)], dtype=np.int64)
+
+    return _calibration(counted, hits_at_least, buckets)
+
+
+def _calibration(counted: list[F], hits_at_least: Callable[[F], Ints], buckets: int) -> int | None:
     n = sum(len(r) for r in counted)
     if n < buckets:
         return None
@@ -133,13 +165,11 @@ def calibration_of_runs(counted: list[F], hit: list[F], buckets: int) -> int | N
     none = np.zeros(len(edges), dtype=np.int64)
     below_edge = sum((np.searchsorted(r, edges, side="left") for r in counted), start=none)
     at_least = np.concatenate(([n], n - below_edge, [0]))
-    hits_total = sum(len(r) for r in hit)
-    hits_below = sum((np.searchsorted(r, edges, side="left") for r in hit), start=none)
-    hits_at_least = np.concatenate(([hits_total], hits_total - hits_below, [0]))
+    hits = np.concatenate((hits_at_least(edges), [0]))
     size = at_least[:-1] - at_least[1:]
     if np.any(size == 0):
         return None
-    rates = (hits_at_least[:-1] - hits_at_least[1:]) / size
+    rates = (hits[:-1] - hits[1:]) / size
     return longest_non_decreasing(rates)
 
 

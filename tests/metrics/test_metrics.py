@@ -298,3 +298,31 @@ def test_calibration_over_days_equals_the_window_at_once(seed: int, days: int) -
     counted = [np.sort(conf[(owner == k) & h.counted & np.isfinite(conf)]) for k in range(days)]
     hit = [np.sort(conf[(owner == k) & h.hit & ~np.isnan(conf)]) for k in range(days)]
     assert sq.calibration_of_runs(counted, hit, 5) == sq.calibration_monotonic_buckets(conf, h, 5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(hs.integers(0, 2**32 - 1), hs.integers(1, 8), hs.booleans())
+def test_calibration_over_flagged_days_equals_the_window_at_once(
+    seed: int, days: int, odd: bool
+) -> None:
+    """Days keep their confidences sorted with a hit flag each (one sort): same buckets, also
+    for confidences outside [0, 1] (in memory) and infinite ones."""
+    from governance.metrics.signal_days import sorted_with_flags
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 400))
+    conf = np.round(rng.random(n), int(rng.integers(1, 4)))
+    if odd:
+        conf[rng.random(n) < 0.1] = rng.choice([-np.inf, np.inf, -0.5, 3.0, -0.0])
+    conf[rng.random(n) < 0.05] = np.nan
+    d, fwd = rng.choice([-1.0, 0.0, 1.0], n), rng.normal(size=n)
+    h = sq.hits(d, fwd)
+    owner = rng.integers(0, days, n)
+    runs = [
+        sorted_with_flags(conf, (owner == k) & h.counted & np.isfinite(conf), h.hit)
+        for k in range(days)
+    ]
+    up = int(np.count_nonzero(h.hit & (conf == np.inf)))
+    down = int(np.count_nonzero(h.hit & (conf == -np.inf)))
+    got = sq.calibration_of_flagged_runs([r for r, _ in runs], [f for _, f in runs], up, down, 5)
+    assert got == sq.calibration_monotonic_buckets(conf, h, 5)
