@@ -48,7 +48,7 @@ async def request_unfreeze(
     _person(who, tenant_id)
     doc = await ports.store.get_strategy(tenant_id, uid, strategy_id)
     if doc is None:
-        raise unknown_strategy(tenant_id, uid, strategy_id)
+        raise UnknownStrategy(tenant_id, uid, strategy_id)
     stage = doc.lifecycle_stage
     return await _start(ports, who, tenant_id, uid, strategy_id, stage, reason, Decision.UNFREEZE)
 
@@ -81,16 +81,12 @@ async def _start(
     )
 
 
-def unknown_strategy(tenant_id: str, uid: str, strategy_id: str) -> GovernanceError:
-    return UnknownStrategy(tenant_id, uid, strategy_id)
-
-
 async def promotion_status(
     ports: Ports, who: Principal, *, tenant_id: str, uid: str, strategy_id: str
 ) -> PromotionStatus:
     _person(who, tenant_id)
     if await ports.store.get_strategy(tenant_id, uid, strategy_id) is None:
-        raise unknown_strategy(tenant_id, uid, strategy_id)
+        raise UnknownStrategy(tenant_id, uid, strategy_id)
     return await wf.promotion_status(ports.temporal(), tenant_id, uid, strategy_id)
 
 

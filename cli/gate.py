@@ -56,7 +56,7 @@ def check(
             agent_state=agent_state,
             trading_mode=trading_mode or os.environ.get("TRADING_MODE"),
             broker_host=broker_host or os.environ.get("BROKER_HOST"),
-            kill_switch=halt.engaged,
+            kill_switch=halt.engaged,  # this host is the runtime: its reading is the report
             local_halt=halt.engaged,
             local_halt_reason=halt.reason,
         )
