@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EMU    := tools/firestore-emulator
 EMU_STAMP := $(EMU)/node_modules/.installed-stamp
+# The approver UI's chart library (uPlot), served by the API from node_modules/uplot/dist.
+UI     := tools/ui-assets
+UI_STAMP := $(UI)/node_modules/.installed-stamp
 
 .PHONY: up test lint bench clean chromium
 
@@ -22,15 +25,19 @@ $(EMU_STAMP): $(EMU)/package.json $(EMU)/package-lock.json
 	cd $(EMU) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(EMU_STAMP)
 
+$(UI_STAMP): $(UI)/package.json $(UI)/package-lock.json
+	cd $(UI) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(UI_STAMP)
+
 chromium:
 	./tools/install-chromium.sh
 
 ## Run the embedded stack (Temporal dev server + worker + API/UI + SQLite store) with a demo tenant.
-up: $(STAMP)
+up: $(STAMP) $(UI_STAMP)
 	$(BIN)/stratgate up --demo
 
 ## Lint, type-check and run the whole test suite on real components.
-test: $(STAMP) $(EMU_STAMP) chromium
+test: $(STAMP) $(EMU_STAMP) $(UI_STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -45,4 +52,4 @@ bench: $(STAMP) $(EMU_STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(EMU)/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(EMU)/node_modules $(UI)/node_modules .pytest_cache .mypy_cache .ruff_cache
