@@ -16,6 +16,8 @@ STRATGATE_ENV         env name in each record's runtime_fingerprint (default: em
 STRATGATE_GIT_SHA     git sha in each record's runtime_fingerprint (default: read from git)
 STRATGATE_OIDC_ISSUER, STRATGATE_OIDC_AUDIENCE, STRATGATE_OIDC_JWKS_URL
                       verify OIDC JWT bearer tokens (production) besides stratgate's own tokens
+STRATGATE_TEMPORAL_UI_URL  the Temporal Web UI the approver UI links workflows to (default: the
+                      running `stratgate up`'s, from stack.json; unset elsewhere: no link)
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ ENV_NAMES = (
     "STRATGATE_OIDC_ISSUER",
     "STRATGATE_OIDC_AUDIENCE",
     "STRATGATE_OIDC_JWKS_URL",
+    "STRATGATE_TEMPORAL_UI_URL",
 )
 
 
@@ -69,6 +72,7 @@ class Settings(BaseModel):
     # stack keeps one in $STRATGATE_HOME/assertion.key, made on first use.
     assertion_key: str | None = None
     assertion_public_keys: list[str] = []
+    temporal_ui_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,4 +108,5 @@ class Settings(BaseModel):
                 for k in env.get("STRATGATE_ASSERTION_PUBLIC_KEYS", "").split(",")
                 if k.strip()
             ],
+            temporal_ui_url=env.get("STRATGATE_TEMPORAL_UI_URL") or None,
         )

@@ -1,54 +1,135 @@
-"""Small inline SVG line charts for the approver UI (no front-end build, no JS library)."""
+"""The request page's charts: what each plots, its axis label and unit, and the policy's
+threshold as a line. Drawn in the browser by uPlot (tools/ui-assets, served from
+node_modules/uplot/dist); without those files the page says the chart library is missing."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from html import escape
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
 
 from governance.report import EligibilityReport
 
-TITLES = {
-    "equity": "Equity curve (cumulative value)",
-    "drawdown": "Drawdown",
-    "daily_ic": "Daily information coefficient",
-    "hit_rate": "Daily hit rate",
-}
+# Installed by `make up` / `make test` (npm ci in tools/ui-assets).
+UPLOT_DIST = Path(__file__).resolve().parents[1] / "tools/ui-assets/node_modules/uplot/dist"
+DAY = 86_400
+
+Unit = Literal["percent", "number"]
 
 
-def line_chart(
-    points: Sequence[Sequence[float]], label: str, width: int = 480, height: int = 120
-) -> str:
-    if len(points) < 2:
-        return f'<p class="muted">{escape(label)}: not enough data</p>'
-    xs = [float(p[0]) for p in points]
-    ys = [float(p[1]) for p in points]
-    x0, x1 = min(xs), max(xs)
-    y0, y1 = min(min(ys), 0.0), max(max(ys), 0.0)
-    span_x, span_y = (x1 - x0) or 1.0, (y1 - y0) or 1.0
-    pad = 6
+class Chart(BaseModel):
+    id: str
+    title: str
+    y_label: str
+    unit: Unit
+    x: list[int]  # UTC seconds at each day's midnight
+    y: list[float]
+    threshold: float | None = None
+    threshold_label: str | None = None
 
-    def at(x: float, y: float) -> str:
-        px = pad + (x - x0) / span_x * (width - 2 * pad)
-        py = height - pad - (y - y0) / span_y * (height - 2 * pad)
-        return f"{px:.1f},{py:.1f}"
+    @property
+    def summary(self) -> str:
+        """What a screen reader (or a page without the chart library) is told."""
+        first, last = self.y[0], self.y[-1]
+        line = f", {self.threshold_label}" if self.threshold_label else ""
+        return (
+            f"{self.title}: {len(self.y)} days, from {_fmt(first, self.unit)} to "
+            f"{_fmt(last, self.unit)}, min {_fmt(min(self.y), self.unit)}, max "
+            f"{_fmt(max(self.y), self.unit)}{line}"
+        )
 
-    path = " ".join(at(x, y) for x, y in zip(xs, ys, strict=True))
-    zero = height - pad - (0 - y0) / span_y * (height - 2 * pad)
-    return (
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(label)}: from {ys[0]:.4g} to {ys[-1]:.4g}, min {min(ys):.4g}, '
-        f'max {max(ys):.4g}">'
-        f'<line x1="0" x2="{width}" y1="{zero:.1f}" y2="{zero:.1f}" stroke="#bbb" />'
-        f'<polyline fill="none" stroke="#1a73e8" stroke-width="1.5" points="{path}" /></svg>'
+
+def chart_library_installed() -> bool:
+    return (UPLOT_DIST / "uPlot.iife.min.js").is_file()
+
+
+def report_charts(report: EligibilityReport | None) -> list[Chart]:
+    if report is None or report.series is None:
+        return []
+    s = report.series
+    charts = []
+
+    def threshold(name: str) -> float | None:
+        c = report.criterion(name)
+        return c.threshold if c is not None else None
+
+    if len(s.equity) >= 2:
+        charts.append(
+            _chart(
+                "equity",
+                "Equity curve (growth of 1 at the window's start)",
+                "equity (x start)",
+                "number",
+                s.equity,
+                1.0 if threshold("window_return") is not None else None,
+                "start value: window_return >= 0",
+            )
+        )
+    if len(s.drawdown) >= 2:
+        limit = threshold("max_drawdown")
+        charts.append(
+            _chart(
+                "drawdown",
+                "Drawdown from the peak end-of-day value",
+                "drawdown",
+                "percent",
+                s.drawdown,
+                -limit if limit is not None else None,
+                f"drawdown limit -{_fmt(limit, 'percent')}" if limit is not None else None,
+            )
+        )
+    if len(s.daily_ic) >= 2:
+        ic_min = threshold("ic_mean")
+        charts.append(
+            _chart(
+                "daily_ic",
+                "Daily information coefficient (Spearman rho)",
+                "IC (rho)",
+                "number",
+                s.daily_ic,
+                ic_min,
+                f"IC minimum {ic_min:g} (for the mean)" if ic_min is not None else None,
+            )
+        )
+    if len(s.hit_rate) >= 2:
+        hit_min = threshold("hit_rate")
+        charts.append(
+            _chart(
+                "hit_rate",
+                "Daily hit rate",
+                "hit rate",
+                "percent",
+                s.hit_rate,
+                hit_min,
+                f"hit rate minimum {_fmt(hit_min, 'percent')}" if hit_min is not None else None,
+            )
+        )
+    return charts
+
+
+def _chart(
+    id_: str,
+    title: str,
+    y_label: str,
+    unit: Unit,
+    points: list[tuple[int, float]],
+    threshold: float | None,
+    threshold_label: str | None,
+) -> Chart:
+    return Chart(
+        id=id_,
+        title=title,
+        y_label=y_label,
+        unit=unit,
+        x=[day * DAY for day, _ in points],
+        y=[v for _, v in points],
+        threshold=threshold,
+        threshold_label=threshold_label if threshold is not None else None,
     )
 
 
-def report_charts(report: EligibilityReport | None) -> list[dict[str, str]]:
-    if report is None or report.series is None:
-        return []
-    series = report.series.model_dump()
-    return [
-        {"title": TITLES.get(name, name), "svg": line_chart(points, TITLES.get(name, name))}
-        for name, points in series.items()
-        if points
-    ]
+def _fmt(value: float | None, unit: Unit) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:.2f} %" if unit == "percent" else f"{value:.4g}"

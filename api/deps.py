@@ -25,6 +25,9 @@ class ApiDeps:
     # Signs approvals for the people the API authenticated (app.signing); without it no
     # approval can be given through this API.
     signer: Ed25519PrivateKey | None = None
+    # The Temporal Web UI the pages link workflows to (STRATGATE_TEMPORAL_UI_URL, or the
+    # embedded stack's); None: no link.
+    temporal_ui_url: str | None = None
 
     def ports(self) -> Ports:
         return Ports(
@@ -48,13 +51,17 @@ async def principal(request: Request, d: Annotated[ApiDeps, Depends(deps)]) -> P
     token = bearer(request)
     if not token:
         raise Unauthenticated("missing bearer token", field="authorization")
-    if d.oidc is not None and looks_like_jwt(token):
-        who = d.oidc.principal(token)
-    else:
-        stored = await d.store.get_api_token(hash_token(token))
-        who = principal_for(stored, datetime.now(UTC))
+    who = await principal_of_token(d, token)
     request.state.principal = who
     return who
+
+
+async def principal_of_token(d: ApiDeps, token: str) -> Principal:
+    """Who a token names; Unauthenticated when it is unknown, expired or revoked."""
+    if d.oidc is not None and looks_like_jwt(token):
+        return d.oidc.principal(token)
+    stored = await d.store.get_api_token(hash_token(token))
+    return principal_for(stored, datetime.now(UTC))
 
 
 Deps = Annotated[ApiDeps, Depends(deps)]

@@ -14,6 +14,7 @@ from api.deps import ApiDeps
 from api.oidc import OidcConfig, OidcVerifier
 from app.signing import signing_key
 from cli.api_server import EmbeddedServer
+from cli.embedded import read_stack
 from cli.temporal import open_client
 from logging_setup import configure as configure_logging
 from settings import Settings
@@ -29,18 +30,33 @@ def server(
     port: int,
     embedded: bool = False,
     settings: Settings | None = None,
+    temporal_ui_url: str | None = None,
 ) -> uvicorn.Server:
     oidc = None
     if settings is not None and settings.oidc_issuer and settings.oidc_jwks_url:
         oidc = OidcVerifier(
             OidcConfig(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
         )
-    signer = signing_key(settings or Settings.from_env())
+    settings = settings or Settings.from_env()
+    signer = signing_key(settings)
     app = create_app(
-        ApiDeps(store=store, client=client, task_queue=task_queue, oidc=oidc, signer=signer)
+        ApiDeps(
+            store=store,
+            client=client,
+            task_queue=task_queue,
+            oidc=oidc,
+            signer=signer,
+            temporal_ui_url=settings.temporal_ui_url or temporal_ui_url or _stack_ui(settings),
+        )
     )
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     return EmbeddedServer(config) if embedded else uvicorn.Server(config)
+
+
+def _stack_ui(settings: Settings) -> str | None:
+    """The running `stratgate up`'s Temporal Web UI, when this API serves beside it."""
+    info = read_stack(settings.home)
+    return info.temporal_ui_url if info is not None else None
 
 
 def api(

@@ -79,6 +79,7 @@ async def _serve(
             api_port,
             embedded=True,
             settings=settings,
+            temporal_ui_url=info.temporal_ui_url,
         )
         async with worker:
             api_task = asyncio.create_task(api.serve())

@@ -9,7 +9,7 @@ the evidence) can `provide` them instead; counts are the same either way.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -122,3 +122,16 @@ def _ns(value: datetime) -> int:
         value = value.replace(tzinfo=UTC)
     delta = value - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
+
+
+def session_after(calendar: str, after: date, n: int, horizon_years: int = 3) -> date | None:
+    """The date of the `n`-th session strictly after `after` (n >= 1), or None beyond
+    `horizon_years` (an estimate that far out says nothing useful)."""
+    if n < 1:
+        return after
+    table = session_table(calendar, after.year - 1, after.year + horizon_years)
+    first = int(np.searchsorted(table.days, _day(after), side="right"))
+    at = first + n - 1
+    if at >= len(table.days):
+        return None
+    return date(1970, 1, 1) + timedelta(days=int(table.days[at]))

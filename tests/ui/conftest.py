@@ -23,6 +23,8 @@ from store.sqlite import SqliteStore
 from tests.workflows.evidence_fixtures import seed_evidence
 from tests.workflows.harness import SIGNER, Stack, fast_policy
 
+# Where the pages link workflows to (the dev server's Web UI is not started by the tests).
+TEMPORAL_UI = "http://127.0.0.1:8233"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ARGS = [
@@ -54,6 +56,8 @@ async def site(
     for user, kind in (
         ("bob", TokenKind.PERSONAL),
         ("carol", TokenKind.PERSONAL),
+        ("alice", TokenKind.PERSONAL),
+        ("quant", TokenKind.PERSONAL),
         ("risk-engine", TokenKind.SERVICE),
     ):
         tokens[user] = secrets.token_urlsafe(16)
@@ -69,7 +73,13 @@ async def site(
         )
     port = free_port()
     app = create_app(
-        ApiDeps(store=sqlite_store, client=client, task_queue=task_queue, signer=SIGNER)
+        ApiDeps(
+            store=sqlite_store,
+            client=client,
+            task_queue=task_queue,
+            signer=SIGNER,
+            temporal_ui_url=TEMPORAL_UI,
+        )
     )
     server = EmbeddedServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     async with stack.worker(evaluator):

@@ -12,7 +12,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from governance.promotion import Phase
 from governance.stages import LifecycleStage as S
 from tests.ui.conftest import ARGS, CHROMIUM
-from tests.workflows.harness import Stack
+from tests.workflows.harness import Stack, fast_policy
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -35,6 +35,9 @@ async def test_two_approvers_then_a_risk_system_demotes(
     site: tuple[str, Stack, dict[str, str]],
 ) -> None:
     base, stack, tokens = site
+    # A window with minimums, so the page shows their progress (the fixture's policy has none).
+    windows = {"shadow_to_paper": {"min_sessions": 5, "min_fills": 20}}
+    await stack.store.put_policy(stack.tenant, fast_policy("test.v2", stability_windows=windows))
     await stack.request("edge", S.PAPER)
     await stack.wait_phase("edge", Phase.AWAITING_APPROVALS)
     async with async_playwright() as pw:
@@ -55,8 +58,14 @@ async def test_two_approvers_then_a_risk_system_demotes(
         await shot(bob, "request")
         await bob.get_by_label("Comment").fill("limits and breakers reviewed")
         await bob.get_by_role("button", name="Approve").click()
-        await expect(bob.locator("#approvals")).to_contain_text("risk_approver: bob")
-        await expect(bob.locator("#approvals")).to_contain_text("ops_approver: missing")
+        await expect(bob.locator("#confirmation")).to_contain_text("approved this request as")
+        approvals = bob.get_by_role("table", name="approvals")
+        await expect(approvals.get_by_role("row").filter(has_text="bob")).to_contain_text(
+            "risk_approver"
+        )
+        await expect(approvals.get_by_role("row").filter(has_text="missing")).to_contain_text(
+            "ops_approver"
+        )
 
         carol = await sign_in(browser, base, tokens["carol"])
         await carol.goto(f"{base}/ui/requests/quant/edge")
