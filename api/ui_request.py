@@ -19,10 +19,12 @@ from app.request_view import compare_reports, current_status, request_view
 from governance.bounds import COMMENT_MAX, check_text
 from governance.errors import GovernanceError, NotFound, UnknownStrategy
 from governance.identity import Principal
+from governance.promotion import Phase
 from governance.roles import Role
 from workflows.promotion_state import PromotionStatus
 
 ENDED_CODES = {"request_ended", "wrong_phase"}
+DONE = {"approve": "approved", "reject": "rejected"}
 
 
 def install(app: FastAPI) -> None:
@@ -53,7 +55,7 @@ def install(app: FastAPI) -> None:
             s=s,
             report=view.report,
             error=error,
-            done=done,
+            done=_confirmation(done),
             charts=charts,
             chart_data=[c.model_dump() for c in charts],
             chart_library=chart_library_installed(),
@@ -197,7 +199,7 @@ async def _act(request: Request, who: Principal, d: ApiDeps, form: _Form, call: 
         return _back(form.uid, form.strategy_id, error=exc.message)
     except RPCError:
         return _unavailable(request, who)
-    done = f"{form.action}d:{form.role}:{status.phase}"
+    done = f"{DONE[form.action]}:{form.role}:{status.phase}"
     return _back(form.uid, form.strategy_id, done=done)
 
 
@@ -281,6 +283,18 @@ async def status_or_none(
         )
     except (GovernanceError, RPCError):
         return None
+
+
+def _confirmation(done: str) -> list[str] | None:
+    """The confirmation a redirect after an action carries (verb, role, phase), if it is one:
+    a link cannot make the page confirm something else."""
+    parts = done.split(":")
+    if len(parts) != 3:
+        return None
+    verb, role, phase = parts
+    if verb not in DONE.values() or role not in Role._value2member_map_:
+        return None
+    return parts if phase in Phase._value2member_map_ else None
 
 
 def _version(s: PromotionStatus) -> str:
