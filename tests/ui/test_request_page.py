@@ -168,7 +168,7 @@ async def test_awaiting_approvals_confirmation_then_the_final_report_hash_note(
     await expect(approvals).to_contain_text("risk_approver")
     await expect(approvals).to_contain_text("ops_approver")
     await expect(approvals.locator("tr.muted")).to_have_count(2)  # both missing
-    await shot(bob, "request")
+    await shot(bob, "request-awaiting")
     await bob.get_by_label("Comment").fill("limits reviewed")
     await bob.get_by_role("button", name="Approve").click()
     confirmation = bob.locator("#confirmation")
