@@ -77,7 +77,7 @@ def install(app: FastAPI) -> None:
             status = await _status(d, who, req.uid, req.strategy_id)
             if status is None or status.request_id != req.request_id:
                 continue
-            mine = [r for r in status.missing_roles if r in roles]
+            mine = [r for r in _slots(status.missing_roles) if r in roles]
             items.append((not mine, status.requested_at, {"status": status, "mine": mine}))
         items.sort(key=lambda i: (i[0], i[1]))
         return _page(request, "queue.html", who, roles, items=[i[2] for i in items])
@@ -112,10 +112,12 @@ def install(app: FastAPI) -> None:
             report=report,
             error=error,
             charts=report_charts(report),
-            can_sign=[r for r in status.missing_roles if r in roles],
+            can_sign=[r for r in _slots(status.missing_roles) if r in roles],
             can_reject=[
                 r
-                for r in dict.fromkeys(status.missing_roles + [a.role for a in status.approvals])
+                for r in dict.fromkeys(
+                    _slots(status.missing_roles) + [a.role for a in status.approvals]
+                )
                 if r in roles
             ],
             version=_version(status),
@@ -330,3 +332,8 @@ def _page(
     return TEMPLATES.TemplateResponse(
         request, template, {"who": who, "roles": roles, **ctx}, status_code=status_code
     )
+
+
+def _slots(missing: list[Role]) -> list[Role]:
+    """Missing roles one can sign as: `designated_person` is a designation an approver holds."""
+    return [r for r in missing if r != Role.DESIGNATED_PERSON]
