@@ -57,6 +57,7 @@ def stage_changes(pack: AuditPack) -> str | None:
     down = [-demoted[d] for d in days]
     ax.bar(x, down, color=DEMOTE, label="demotions", **bars)  # type: ignore[arg-type]
     ax.xaxis_date()
+    ax.set_xlim(x[0], x[-1] + 1)  # the whole period, its last day included
     ax.axhline(0, color="#333", linewidth=0.6)
     ax.set_title("Deployments and demotions per day (UTC)")
     ax.set_xlabel("date (UTC)")
