@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from api import ui_records, ui_request
 from api.charts import UPLOT_DIST, chart_library_installed
 from api.deps import ApiDeps, principal_of_token
-from api.ui_common import STATIC, TEMPLATES, page, signed_in, to_login
+from api.ui_common import STATIC, TEMPLATES, page, signable, signed_in, to_login
 from app import registry, requests
 from governance.errors import GovernanceError
 from governance.identity import TokenKind
@@ -87,7 +87,7 @@ def install(app: FastAPI) -> None:
             status = await ui_request.status_or_none(d, who, req.uid, req.strategy_id)
             if status is None or status.request_id != req.request_id:
                 continue
-            mine = [r for r in status.missing_roles if r in roles]
+            mine = [r for r in signable(status.missing_roles) if r in roles]
             items.append((not mine, status.requested_at, {"status": status, "mine": mine}))
         items.sort(key=lambda i: (i[0], i[1]))
         return page(request, "queue.html", who, roles, items=[i[2] for i in items])

@@ -88,3 +88,9 @@ def temporal_link(d: ApiDeps, workflow_id: str) -> str | None:
     namespace = d.client.namespace if d.client is not None else "default"
     query = quote(f'WorkflowId="{workflow_id}"', safe="")
     return f"{d.temporal_ui_url.rstrip('/')}/namespaces/{quote(namespace)}/workflows?query={query}"
+
+
+def signable(missing: list[Role]) -> list[Role]:
+    """Missing roles one can sign as: `designated_person` is a designation an approver holds,
+    not a slot of its own."""
+    return [r for r in missing if r != Role.DESIGNATED_PERSON]

@@ -13,7 +13,7 @@ from temporalio.service import RPCError
 
 from api.charts import chart_library_installed, report_charts
 from api.deps import ApiDeps
-from api.ui_common import page, problem, signed_in, to_login
+from api.ui_common import page, problem, signable, signed_in, to_login
 from app import requests
 from app.request_view import compare_reports, current_status, request_view
 from governance.bounds import COMMENT_MAX, check_text
@@ -59,10 +59,10 @@ def install(app: FastAPI) -> None:
             charts=charts,
             chart_data=[c.model_dump() for c in charts],
             chart_library=chart_library_installed(),
-            can_sign=[r for r in s.missing_roles if r in view.roles],
+            can_sign=[r for r in signable(s.missing_roles) if r in view.roles],
             can_reject=[
                 r
-                for r in dict.fromkeys(s.missing_roles + [a.role for a in s.approvals])
+                for r in dict.fromkeys(signable(s.missing_roles) + [a.role for a in s.approvals])
                 if r in view.roles
             ],
             version=_version(s),

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from app.ports import Ports
+from governance.envelope import envelope_in_force
 from governance.errors import GovernanceError
 from governance.gate import GateDecision, GateInputs, GateReason, decide
 from governance.identity import Principal, require_tenant
@@ -41,6 +42,9 @@ async def check_gate(ports: Ports, who: Principal, query: GateQuery) -> GateDeci
         store.get_strategy(query.tenant_id, query.uid, query.strategy_id), "strategy", unreadable
     )
     policy = await _read(store.get_policy(query.tenant_id), "policy", unreadable)
+    records = await _read(
+        store.list_records(query.tenant_id, query.uid, query.strategy_id), "records", unreadable
+    )
     decision = decide(
         GateInputs(
             now=ports.now(),
@@ -54,6 +58,8 @@ async def check_gate(ports: Ports, who: Principal, query: GateQuery) -> GateDeci
             global_shadow_mode=_shadow_toggle(status),
             strategy=doc,
             policy=policy,
+            limit_envelope=envelope_in_force(doc, records or []),
+            limits_unreadable=records is None,
         )
     )
     return decision.model_copy(update={"reasons": [*decision.reasons, *unreadable]})

@@ -34,7 +34,7 @@ PEOPLE = {
     "bob": [Role.RISK_APPROVER],
     "carol": [Role.OPS_APPROVER],
     "dave": [Role.FINAL_AUTHORIZER],
-    "erin": [Role.FINAL_AUTHORIZER],
+    "erin": [Role.FINAL_AUTHORIZER, Role.DESIGNATED_PERSON],
     "root": [Role.ADMIN],
 }
 STRATEGIES = {"momo-edge": 0.15, "noise": 0.0}

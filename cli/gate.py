@@ -70,3 +70,11 @@ def check(
     typer.echo(f"{decision.mode} ({'executing' if decision.executing else 'non-executing'})")
     for reason in decision.reasons:
         typer.echo(f"  {reason.code}: {reason.message}")
+    limits = decision.limit_envelope
+    if limits is not None:
+        typer.echo(
+            f"limits in force: instruments {', '.join(limits.instruments)}; order value <= "
+            f"{limits.max_order_value:,.0f}; orders/day <= {limits.max_orders_per_day}; "
+            f"position <= {limits.max_position_value:,.0f}, gross <= "
+            f"{limits.max_gross_position_value:,.0f}"
+        )

@@ -33,6 +33,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "history": ("cli.history", "history"),
     "up": ("cli.up", "up"),
     "api": ("cli.api_cmd", "api"),
+    "audit": ("cli.audit", "app"),
 }
 
 

@@ -13,7 +13,15 @@ from governance.roles import Role
 
 
 def missing_roles(requirement: ApprovalRequirement, approvals: Sequence[Approval]) -> list[Role]:
-    """Role slots still open, in the requirement's order (a role listed twice, twice)."""
+    """Role slots still open, in the requirement's order (a role listed twice, twice), then
+    `designated_person` while the requirement needs one and no approver holds it."""
+    missing = open_slots(requirement, approvals)
+    if designation_missing(requirement, approvals):
+        missing.append(Role.DESIGNATED_PERSON)
+    return missing
+
+
+def open_slots(requirement: ApprovalRequirement, approvals: Sequence[Approval]) -> list[Role]:
     have = Counter(a.role for a in approvals)
     missing: list[Role] = []
     for role in requirement.roles:
@@ -22,6 +30,16 @@ def missing_roles(requirement: ApprovalRequirement, approvals: Sequence[Approval
         else:
             missing.append(role)
     return missing
+
+
+def designation_missing(requirement: ApprovalRequirement, approvals: Sequence[Approval]) -> bool:
+    """Whether the requirement still needs an approver who holds `designated_person`."""
+    return bool(requirement.designated_person_required) and not any(
+        a.designated_person for a in approvals
+    )
+
+
+DESIGNATION_MISSING = "missing: designated person"
 
 
 def is_complete(requirement: ApprovalRequirement, approvals: Sequence[Approval]) -> bool:
@@ -74,7 +92,7 @@ def check_approval(
             f"{approver} already signed this request as {earlier.role}: one person fills one role",
             field="approved_by",
         )
-    missing = missing_roles(requirement, approvals)
+    missing = open_slots(requirement, approvals)
     if role not in missing:
         raise ApprovalRefused(f"the {role} approval is already filled", field="role")
     if requirement.ordered and missing[0] != role:
@@ -82,6 +100,16 @@ def check_approval(
             f"approvals for this transition go in order: {missing[0]} signs before {role}",
             field="role",
         )
+    if check_directory and len(missing) == 1 and designation_missing(requirement, approvals):
+        # The last slot is the designated person's last chance: filled by anyone else, the
+        # request could never complete.
+        assert directory_roles is not None
+        if Role.DESIGNATED_PERSON not in {Role(r) for r in directory_roles}:
+            raise ApprovalRefused(
+                f"{DESIGNATION_MISSING}: the last approval of this transition must come from a "
+                f"person holding {Role.DESIGNATED_PERSON}, and {approver} does not",
+                field="approved_by",
+            )
     return role
 
 

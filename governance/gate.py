@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from governance.limits import LimitEnvelope
 from governance.policy import PromotionPolicy
 from governance.records import StrategyDoc, UtcDatetime
 from governance.stages import LifecycleStage
@@ -63,6 +64,10 @@ class GateInputs(BaseModel):
     global_shadow_mode: bool | None = False
     strategy: StrategyDoc | None = None
     policy: PromotionPolicy | None = None
+    # The envelope on record for the strategy's stage (governance.envelope.envelope_in_force);
+    # `limits_unreadable` when the records it comes from could not be read.
+    limit_envelope: LimitEnvelope | None = None
+    limits_unreadable: bool = False
 
 
 class GateReason(BaseModel):
@@ -75,6 +80,9 @@ class GateDecision(BaseModel):
     executing: bool
     stage: LifecycleStage | None
     reasons: list[GateReason] = Field(default_factory=list)
+    # The limits the runtime enforces beside this decision (None: the stage places no orders,
+    # or no record of it carries an envelope).
+    limit_envelope: LimitEnvelope | None = None
 
 
 def is_paper_host(host: str | None) -> bool:
@@ -130,7 +138,15 @@ def decide(inputs: GateInputs) -> GateDecision:
     if inputs.global_shadow_mode is not False:
         cap(GateMode.SIMULATE, "global_shadow_mode", "systemStatus/config.is_shadow_mode is on")
     _broker(inputs, ceiling, cap)
-    return GateDecision(mode=ceiling, executing=ceiling.executing, stage=stage, reasons=reasons)
+    if inputs.limits_unreadable:
+        cap(GateMode.NO_EXECUTION, "limits_unknown", "the strategy's limit envelope is unreadable")
+    return GateDecision(
+        mode=ceiling,
+        executing=ceiling.executing,
+        stage=stage,
+        reasons=reasons,
+        limit_envelope=inputs.limit_envelope,
+    )
 
 
 def _live_enabled(strategy: StrategyDoc, now: datetime) -> bool:

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from governance.criteria_catalog import BY_TRANSITION
 from governance.errors import GovernanceError, PolicyMissing
+from governance.limits import LimitEnvelope, LimitEnvelopes
 from governance.roles import Role
-from governance.stages import Transition
+from governance.stages import LifecycleStage, Transition
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegInt = Annotated[int, Field(ge=0)]
@@ -169,6 +170,9 @@ class ApprovalRequirement(_Strict):
     roles: list[Role]
     ordered: bool = False
     auto_approve_non_production: bool = False
+    # One approver must hold the `designated_person` designation (RTS 6 Art. 5). None is the
+    # default: required for paper_to_live in production tenants, not elsewhere.
+    designated_person_required: bool | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> ApprovalRequirement:
@@ -178,6 +182,16 @@ class ApprovalRequirement(_Strict):
         if Role.ADMIN in self.roles:
             # Admins may cancel requests; an approval needs one of the spec's checkpoint roles.
             raise ValueError("roles: 'admin' is not an approver role")
+        if Role.DESIGNATED_PERSON in self.roles:
+            raise ValueError(
+                "roles: 'designated_person' is a designation an approver holds, not an "
+                "approval slot (use designated_person_required)"
+            )
+        if self.designated_person_required and self.auto_approve_non_production:
+            raise ValueError(
+                "designated_person_required: an auto-approved transition has no designated "
+                "person to sign it"
+            )
         return self
 
 
@@ -272,6 +286,8 @@ class PromotionPolicy(_Strict):
     waived: Annotated[list[PolicyWaiver], Field(max_length=64)] = []
     updated_at: datetime | None = None
     updated_by: str | None = None
+    # What a PAPER and a LIVE strategy may trade; snapshotted by the record of each promotion.
+    limit_envelopes: LimitEnvelopes = LimitEnvelopes()
 
     @model_validator(mode="before")
     @classmethod
@@ -296,9 +312,16 @@ class PromotionPolicy(_Strict):
         return window
 
     def approvals_for(self, transition: Transition | str) -> ApprovalRequirement:
+        """The transition's approvals, with `designated_person_required` resolved to a bool."""
         key = transition.value if isinstance(transition, Transition) else transition
         requirement: ApprovalRequirement = getattr(self.approval_matrix, key)
-        return requirement
+        required = requirement.designated_person_required
+        if required is None:
+            required = key == Transition.PAPER_TO_LIVE.value and self.production
+        return requirement.model_copy(update={"designated_person_required": required})
+
+    def limit_envelope_for(self, stage: LifecycleStage) -> LimitEnvelope | None:
+        return self.limit_envelopes.for_stage(stage)
 
     def auto_approves(self, transition: Transition) -> bool:
         """Auto-approval is only ever honoured for non-production tenants."""

@@ -185,6 +185,7 @@ def approved_by(approvals: list[Approval]) -> list[ApprovedBy]:
             approved_at=a.approved_at,
             comment=a.comment,
             metrics_hash=a.metrics_hash,
+            designated_person=a.designated_person,
         )
         for a in approvals
     ]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from governance.promotion import PromotionInput, approved_by, is_live_renewal
+from governance.limits import LimitEnvelope
+from governance.live import enablement_until
+from governance.policy import PromotionPolicy
+from governance.promotion import PromotionInput, approved_by, is_live_renewal, needs_live_token
 from governance.records import (
     Approval,
     EvidenceRef,
@@ -54,8 +57,16 @@ def promotion_change(
     now: datetime,
     live_enabled_until: datetime | None = None,
     fingerprint: RuntimeFingerprint | None = None,
+    policy: PromotionPolicy | None = None,
 ) -> StageChange:
+    """With `policy` (the one the request was decided under), a promotion to LIVE gets its
+    enablement period and a promotion into PAPER or LIVE its limit envelope from it."""
     unfreeze = request.decision == Decision.UNFREEZE
+    limit_envelope = None
+    if policy is not None:
+        limit_envelope = limit_snapshot(request, policy)
+        if needs_live_token(request):
+            live_enabled_until = enablement_until(now, policy.live_controls.enablement_seconds)
     return StageChange(
         tenant_id=request.tenant_id,
         uid=request.uid,
@@ -81,7 +92,15 @@ def promotion_change(
         request_status=RequestStatus.APPROVED,
         correlation_id=request.correlation_id or request.request_id,
         audit_details={"request_id": request.request_id, "reason": request.reason},
+        limit_envelope=limit_envelope,
     )
+
+
+def limit_snapshot(request: PromotionInput, policy: PromotionPolicy) -> LimitEnvelope | None:
+    """The envelope a promotion into PAPER or LIVE (a LIVE renewal too) puts on record."""
+    if request.decision != Decision.PROMOTE:
+        return None
+    return policy.limit_envelope_for(request.to_stage)
 
 
 def request_doc(

@@ -9,6 +9,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_serializer
 from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
+from governance.limits import LimitEnvelope
 from governance.roles import Role
 from governance.stages import (
     Decision,
@@ -83,22 +84,30 @@ class RuntimeFingerprint(_Doc):
     env: str = "embedded"
 
 
-class Approval(_Doc):
+class Approval(_Evolving):
     """One person's sign-off, with the hash of the eligibility report they were shown."""
+
+    ADDED = ("designated_person",)
 
     role: Role
     approved_by: Identifier
     approved_at: UtcDatetime
     comment: str = ""
     metrics_hash: str | None = None
+    # True when the approver held `designated_person` in the directory as they signed: the
+    # designation is fixed in the record, since the directory keeps no history.
+    designated_person: bool | None = None
 
 
-class ApprovedBy(_Doc):
+class ApprovedBy(_Evolving):
+    ADDED = ("designated_person",)
+
     role: Role
     uid: Identifier
     approved_at: UtcDatetime
     comment: str = ""
     metrics_hash: str | None = None
+    designated_person: bool | None = None
 
 
 class RequestStatus(StrEnum):
@@ -133,8 +142,10 @@ class PromotionRequest(_Doc):
     updated_at: UtcDatetime | None = None
 
 
-class PromotionRecord(_Doc):
+class PromotionRecord(_Evolving):
     """Immutable, hash-chained source of truth for one stage change (spec 3D)."""
+
+    ADDED = ("limit_envelope",)
 
     record_id: Identifier
     tenant_id: Identifier
@@ -160,6 +171,8 @@ class PromotionRecord(_Doc):
     correlation_id: str | None = None
     prev_record_hash: str | None = None
     record_hash: str
+    # A promotion into PAPER or LIVE: the stage's limits from the policy it was decided under.
+    limit_envelope: LimitEnvelope | None = None
 
 
 class Severity(StrEnum):

@@ -12,3 +12,7 @@ class Role(StrEnum):
     FINAL_AUTHORIZER = "final_authorizer"
     # May cancel any request of the tenant; never counts as an approval.
     ADMIN = "admin"
+    # A designation, not an approval slot: the person senior management designated to sign
+    # off deployments (RTS 6 Art. 5). Where the policy requires one, at least one approver of
+    # the transition must hold it in the directory.
+    DESIGNATED_PERSON = "designated_person"

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from governance.errors import PreconditionFailed, RecordConflict
 from governance.hashing import canonical_hash
+from governance.limits import LimitEnvelope
 from governance.records import (
     ApprovedBy,
     AuditEvent,
@@ -68,6 +69,8 @@ class StageChange(BaseModel):
     # Written in the same transaction: the risk event's own audit entry, so a demotion and
     # the record that it was applied land together or not at all.
     companion_event: AuditEvent | None = None
+    # A promotion into PAPER or LIVE: the stage's limit envelope, snapshotted into the record.
+    limit_envelope: LimitEnvelope | None = None
 
 
 def check_precondition(change: StageChange, doc: StrategyDoc | None) -> StrategyDoc:
@@ -157,6 +160,7 @@ def build_record(change: StageChange, doc: StrategyDoc) -> PromotionRecord:
         "live_enabled_until": change.live_enabled_until,
         "correlation_id": change.correlation_id,
         "prev_record_hash": doc.last_record_hash,
+        "limit_envelope": change.limit_envelope,
     }
     unsigned = PromotionRecord.model_validate({**fields, "record_hash": ""})
     return unsigned.model_copy(update={"record_hash": record_hash(unsigned)})
@@ -236,6 +240,7 @@ def same_commit(existing: PromotionRecord, change: StageChange) -> bool:
         and existing.request_id == change.request_id
         and existing.correlation_id == change.correlation_id
         and existing.live_enabled_until == change.live_enabled_until
+        and existing.limit_envelope == change.limit_envelope
         and (change.set_freeze is None or existing.freeze == _freeze_of(change, existing.freeze))
     )
 

@@ -19,7 +19,6 @@ from temporalio.exceptions import ActivityError, is_cancelled_exception
 with workflow.unsafe.imports_passed_through():
     from governance import approvals as rules
     from governance.errors import GovernanceError
-    from governance.live import enablement_until
     from governance.promotion import (
         Phase,
         PromotionInput,
@@ -193,6 +192,8 @@ class PromotionWorkflow:
             return
         if needs_live_token(self.request) and not self._live_token_still_valid():
             return
+        if s.requirement and rules.designation_missing(s.requirement, s.approvals):
+            return self._set_phase(Phase.AWAITING_APPROVALS, rules.DESIGNATION_MISSING)
         await self._commit()
 
     async def _still_eligible(self) -> bool:
@@ -234,9 +235,6 @@ class PromotionWorkflow:
         s = self.state
         assert s.policy is not None and s.from_stage is not None
         now = workflow.now()
-        live_until = None
-        if needs_live_token(self.request):
-            live_until = enablement_until(now, s.policy.live_controls.enablement_seconds)
         change = promotion_change(
             request=self.request,
             from_stage=s.from_stage,
@@ -247,7 +245,7 @@ class PromotionWorkflow:
             approvals=s.approvals,
             report=s.report if self.request.decision == Decision.PROMOTE else None,
             now=now,
-            live_enabled_until=live_until,
+            policy=s.policy,
         )
         record, refused = await self.calls.commit(change)
         if refused is not None:
@@ -337,6 +335,7 @@ class PromotionWorkflow:
                 approved_at=workflow.now(),
                 comment=inp.comment,
                 metrics_hash=inp.metrics_hash or s.report_hash(),
+                designated_person=True if Role.DESIGNATED_PERSON in (roles or []) else None,
             )
         )
         s.stale.pop(inp.approver, None)

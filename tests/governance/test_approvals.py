@@ -31,14 +31,23 @@ DIRECTORY: dict[str, list[R]] = {
     "bob": [R.RISK_APPROVER],
     "carol": [R.OPS_APPROVER],
     "dave": [R.FINAL_AUTHORIZER],
-    "erin": [R.FINAL_AUTHORIZER],
+    "erin": [R.FINAL_AUTHORIZER, R.DESIGNATED_PERSON],
     "zed": [R.RISK_APPROVER, R.OPS_APPROVER],
     "quant": [R.RISK_APPROVER, R.STRATEGY_REVIEWER],  # also the requester below
 }
 
 
 def signed(*pairs: tuple[str, R]) -> list[Approval]:
-    return [Approval(role=r, approved_by=u, approved_at=NOW) for u, r in pairs]
+    """Approvals as the workflow records them: the designation from the directory."""
+    return [
+        Approval(
+            role=r,
+            approved_by=u,
+            approved_at=NOW,
+            designated_person=True if R.DESIGNATED_PERSON in DIRECTORY.get(u, []) else None,
+        )
+        for u, r in pairs
+    ]
 
 
 def approve(req: ApprovalRequirement, approvals: list[Approval], who: str, role: R | str) -> R:
@@ -105,7 +114,7 @@ def test_paper_to_live_in_order_with_two_distinct_final_authorizers() -> None:
     for who, role in steps:
         assert approve(LIVE, signed(*done), who, role) == role
         done.append((who, role))
-    assert missing_roles(LIVE, signed(*done)) == [R.FINAL_AUTHORIZER]
+    assert missing_roles(LIVE, signed(*done)) == [R.FINAL_AUTHORIZER, R.DESIGNATED_PERSON]
     with pytest.raises(ApprovalRefused) as twice:
         approve(LIVE, signed(*done), "dave", R.FINAL_AUTHORIZER)
     assert twice.value.field == "approved_by"  # the two-person rule: not the same person
@@ -138,12 +147,14 @@ def test_live_accepts_only_the_policy_order(order: list[R]) -> None:
         except ApprovalRefused:
             assert order != LIVE.roles  # only an out-of-order sequence is refused
             return
-        approvals.append(Approval(role=role, approved_by=who, approved_at=NOW))
+        approvals.append(
+            Approval(role=role, approved_by=who, approved_at=NOW, designated_person=True)
+        )
     assert order == LIVE.roles and is_complete(LIVE, approvals)
 
 
 def test_missing_roles_counts_a_repeated_role_twice() -> None:
-    assert missing_roles(LIVE, []) == LIVE.roles
+    assert missing_roles(LIVE, []) == [*LIVE.roles, R.DESIGNATED_PERSON]
     two = signed(("dave", R.FINAL_AUTHORIZER), ("erin", R.FINAL_AUTHORIZER))
     assert missing_roles(LIVE, two) == [R.RISK_APPROVER, R.OPS_APPROVER]
 

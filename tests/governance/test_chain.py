@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from governance.chain import verify_chain
 from governance.errors import PreconditionFailed
 from governance.hashing import canonical_hash, canonical_json
+from governance.limits import LimitEnvelopes
 from governance.records import (
     ApprovedBy,
     EvidenceRef,
@@ -118,6 +119,7 @@ FIELD_VALUES: dict[str, list[Any]] = {
         [ApprovedBy(role=Role.OPS_APPROVER, uid="bob", approved_at=NOW)],
         [ApprovedBy(role=Role.RISK_APPROVER, uid="bob", approved_at=NOW, comment="ok")],
         [ApprovedBy(role=Role.RISK_APPROVER, uid="bob", approved_at=NOW, metrics_hash="ab")],
+        [ApprovedBy(role=Role.RISK_APPROVER, uid="bob", approved_at=NOW, designated_person=True)],
     ],
     "effective_at": [NOW, NOW + timedelta(seconds=1)],
     "reason_code": ["promotion_ready", "data_integrity"],
@@ -136,6 +138,12 @@ FIELD_VALUES: dict[str, list[Any]] = {
     "live_enabled_until": [None, NOW],
     "correlation_id": [None, "trace-1"],
     "prev_record_hash": [None, "ab" * 32, "cd" * 32],
+    "limit_envelope": [
+        None,
+        LimitEnvelopes().paper,
+        LimitEnvelopes().live,
+        LimitEnvelopes().live.model_copy(update={"instruments": ["AAPL"]}),
+    ],
 }
 
 

@@ -42,7 +42,7 @@ DEMO_APPROVERS = {
     "bob": [Role.RISK_APPROVER],
     "carol": [Role.OPS_APPROVER],
     "dave": [Role.FINAL_AUTHORIZER],
-    "erin": [Role.FINAL_AUTHORIZER],
+    "erin": [Role.FINAL_AUTHORIZER, Role.DESIGNATED_PERSON],
     "root": [Role.ADMIN],
 }
 
