@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from governance.roles import Role
     from governance.stages import Decision, LifecycleStage
     from workflows import search_attributes as sa
+    from workflows import summaries
     from workflows.promotion_calls import PromotionCalls, cause_of, refuse
     from workflows.promotion_checks import check_approval, check_rejection, check_still_open
     from workflows.promotion_state import (
@@ -149,7 +150,11 @@ class PromotionWorkflow:
             if wait <= timedelta(0):
                 return self._set_phase(Phase.EXPIRED, "request deadline passed while waiting")
             s.evidence_updated = False
-            await self._wait(lambda: s.evidence_updated or s.people_ended(), wait)
+            await self._wait(
+                lambda: s.evidence_updated or s.people_ended(),
+                wait,
+                summaries.window_wait(s.report, wait),
+            )
 
     async def _collect_approvals(self) -> None:
         s = self.state
@@ -168,7 +173,12 @@ class PromotionWorkflow:
                 return self._set_phase(Phase.EXPIRED, "request deadline passed awaiting approvals")
             seen = s.changes
             wake = rules.next_wake(s.policy, s.approvals, workflow.now(), until_deadline)
-            await self._wait(lambda: s.changes != seen, wake)  # noqa: B023
+            missing = rules.missing_roles(s.requirement, s.approvals)
+            await self._wait(
+                lambda: s.changes != seen,  # noqa: B023
+                wake,
+                summaries.approvals_wait(missing, wake),
+            )
 
     async def _final_check(self) -> None:
         s = self.state
@@ -265,7 +275,7 @@ class PromotionWorkflow:
         s = self.state
         assert s.policy is not None
         try:
-            report = await self.calls.evaluate(s.policy, s.stage_entered_at)
+            report = await self.calls.evaluate(s.policy, s.stage_entered_at, s.from_stage)
         except ActivityError as exc:
             if is_cancelled_exception(exc):
                 raise  # a preemption, not a failed evaluation
@@ -286,9 +296,9 @@ class PromotionWorkflow:
             s.status_reason = f"approvals expired after the policy's TTL: {who}"
             await self.calls.save_request(s)
 
-    async def _wait(self, condition: Callable[[], bool], timeout: timedelta) -> None:
+    async def _wait(self, condition: Callable[[], bool], timeout: timedelta, summary: str) -> None:
         with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(condition, timeout=timeout)
+            await workflow.wait_condition(condition, timeout=timeout, timeout_summary=summary)
 
     def _end_by_people(self) -> None:
         self._set_phase(*self.state.ended_by_people())
@@ -302,6 +312,7 @@ class PromotionWorkflow:
         if reason is not None:
             self.state.status_reason = reason
         workflow.upsert_search_attributes([sa.PHASE.value_set(phase.value)])
+        workflow.set_current_details(summaries.phase_details(phase, self.state.status_reason))
 
     # -- messages -----------------------------------------------------------------------------
     @workflow.query
