@@ -150,11 +150,8 @@ class PromotionWorkflow:
             if wait <= timedelta(0):
                 return self._set_phase(Phase.EXPIRED, "request deadline passed while waiting")
             s.evidence_updated = False
-            await self._wait(
-                lambda: s.evidence_updated or s.people_ended(),
-                wait,
-                summaries.window_wait(s.report, wait),
-            )
+            why = summaries.window_wait(s.report, wait)
+            await self._wait(lambda: s.evidence_updated or s.people_ended(), wait, why)
 
     async def _collect_approvals(self) -> None:
         s = self.state
@@ -173,12 +170,8 @@ class PromotionWorkflow:
                 return self._set_phase(Phase.EXPIRED, "request deadline passed awaiting approvals")
             seen = s.changes
             wake = rules.next_wake(s.policy, s.approvals, workflow.now(), until_deadline)
-            missing = rules.missing_roles(s.requirement, s.approvals)
-            await self._wait(
-                lambda: s.changes != seen,  # noqa: B023
-                wake,
-                summaries.approvals_wait(missing, wake),
-            )
+            why = summaries.approvals_wait(rules.missing_roles(s.requirement, s.approvals), wake)
+            await self._wait(lambda: s.changes != seen, wake, why)  # noqa: B023
 
     async def _final_check(self) -> None:
         s = self.state
@@ -265,9 +258,7 @@ class PromotionWorkflow:
         if record is None:
             return self._set_phase(Phase.PREEMPTED, "preempted by a demotion during final check")
         s.record_id = record.record_id
-        self._set_phase(
-            Phase.COMMITTED, f"{record.decision} committed as record {record.record_id}"
-        )
+        self._set_phase(Phase.COMMITTED, f"{record.decision} committed as record {s.record_id}")
 
     # -- steps shared by the phases -----------------------------------------------------------
     async def _evaluate(self) -> EligibilityReport | None:
