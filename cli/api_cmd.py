@@ -13,7 +13,7 @@ from api.app import create_app
 from api.deps import ApiDeps
 from api.oidc import OidcConfig, OidcVerifier
 from app.signing import signing_key
-from cli.api_server import EmbeddedServer
+from cli.api_server import ACCESS_LOG, EmbeddedServer, access_log_to
 from cli.temporal import open_client
 from logging_setup import configure as configure_logging
 from settings import Settings
@@ -39,8 +39,12 @@ def server(
     app = create_app(
         ApiDeps(store=store, client=client, task_queue=task_queue, oidc=oidc, signer=signer)
     )
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
-    return EmbeddedServer(config) if embedded else uvicorn.Server(config)
+    if not embedded or settings is None:
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        return EmbeddedServer(config) if embedded else uvicorn.Server(config)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=True)
+    access_log_to(settings.home / ACCESS_LOG)  # after the config: it sets uvicorn's loggers up
+    return EmbeddedServer(config)
 
 
 def api(

@@ -135,6 +135,10 @@ def test_each_command_says_what_it_did(tmp_path: Path) -> None:
         ).json()
         assert (cli_error["code"], cli_error["field"]) == (from_api["code"], from_api["field"])
         assert cli_error["code"] == "unknown_strategy"
+        # The API's access log is a file in the data directory, not the `up` terminal.
+        path = "/v1/tenants/demo/strategies/quant/mom/promotion"
+        assert path in (home / "api-access.log").read_text()
+        assert path not in (tmp_path / "up.log").read_text()
         usage = sg(home, "evidence", "report", *WHERE, "--to", "papr", "--json")
         assert usage.returncode == 2 and json.loads(usage.stdout)["field"] == "to", usage.stdout
 
