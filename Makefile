@@ -33,8 +33,9 @@ chromium:
 	./tools/install-chromium.sh
 
 ## Run the embedded stack (Temporal dev server + worker + API/UI + SQLite store) with a demo tenant.
+## Ports and data directory: make up PORT=8000 TEMPORAL_PORT=7233 UI_PORT=8233 DATA=/path
 up: $(STAMP) $(UI_STAMP)
-	$(BIN)/stratgate up --demo
+	$(BIN)/stratgate up --demo$(if $(PORT), --api-port $(PORT))$(if $(TEMPORAL_PORT), --temporal-port $(TEMPORAL_PORT))$(if $(UI_PORT), --ui-port $(UI_PORT))$(if $(DATA), --data-dir $(DATA))
 
 ## Lint, type-check and run the whole test suite on real components.
 test: $(STAMP) $(EMU_STAMP) $(UI_STAMP) chromium

@@ -3,7 +3,8 @@
 STRATGATE_HOME        data directory (default: the user's data dir) holding everything we keep
 STRATGATE_DB          SQLite database path (default: $STRATGATE_HOME/stratgate.db)
 STRATGATE_STORE       sqlite | firestore
-FIRESTORE_PROJECT     Firestore project id (firestore store)
+FIRESTORE_PROJECT     Firestore project id (firestore store; default: the Google client's own
+                      resolution, GOOGLE_CLOUD_PROJECT then application default credentials)
 FIRESTORE_EMULATOR_HOST  host:port of a Firestore emulator (read by google-cloud-firestore)
 TEMPORAL_ADDRESS      host:port of the Temporal frontend (default: the embedded stack's)
 TEMPORAL_NAMESPACE    Temporal namespace (default: default)
@@ -56,7 +57,7 @@ class Settings(BaseModel):
     home: Path
     db_path: Path
     store: Literal["sqlite", "firestore"] = "sqlite"
-    firestore_project: str = "stratgate-local"
+    firestore_project: str | None = None
     firestore_emulator_host: str | None = None
     temporal_address: str | None = None
     temporal_namespace: str = "default"
@@ -90,7 +91,7 @@ class Settings(BaseModel):
             home=home,
             db_path=Path(env.get("STRATGATE_DB") or home / "stratgate.db"),
             store=store,
-            firestore_project=env.get("FIRESTORE_PROJECT", "stratgate-local"),
+            firestore_project=env.get("FIRESTORE_PROJECT") or None,
             firestore_emulator_host=env.get("FIRESTORE_EMULATOR_HOST") or None,
             temporal_address=env.get("TEMPORAL_ADDRESS") or None,
             temporal_namespace=env.get("TEMPORAL_NAMESPACE", "default"),

@@ -44,6 +44,7 @@ STATUS_BY_CODE: dict[RefusalCode, int] = {
     R.MIGRATION_FAILED: 503,
     R.UNAVAILABLE: 503,
     R.GOVERNANCE_ERROR: 400,
+    R.UNKNOWN_TENANT: 404,
 }
 
 

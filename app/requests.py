@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
+from app.lookup import no_request_in_flight, require_strategy
 from app.ports import Ports
 from governance.assertion import ApprovalClaim, sign
-from governance.errors import GovernanceError, NotFound, UnknownStrategy
+from governance.errors import GovernanceError, NotFound
 from governance.identity import Principal, require_person, require_tenant
 from governance.promotion import promotion_workflow_id
 from governance.records import PromotionRequest
@@ -38,6 +41,7 @@ async def request_promotion(
     reason: str = "",
 ) -> Created:
     _person(who, tenant_id)
+    await require_strategy(ports, tenant_id, uid, strategy_id)
     return await _start(ports, who, tenant_id, uid, strategy_id, to_stage, reason, Decision.PROMOTE)
 
 
@@ -46,9 +50,7 @@ async def request_unfreeze(
 ) -> Created:
     """An unfreeze keeps the stage: it is requested at the strategy's current one."""
     _person(who, tenant_id)
-    doc = await ports.store.get_strategy(tenant_id, uid, strategy_id)
-    if doc is None:
-        raise UnknownStrategy(tenant_id, uid, strategy_id)
+    doc = await require_strategy(ports, tenant_id, uid, strategy_id)
     stage = doc.lifecycle_stage
     return await _start(ports, who, tenant_id, uid, strategy_id, stage, reason, Decision.UNFREEZE)
 
@@ -85,9 +87,11 @@ async def promotion_status(
     ports: Ports, who: Principal, *, tenant_id: str, uid: str, strategy_id: str
 ) -> PromotionStatus:
     _person(who, tenant_id)
-    if await ports.store.get_strategy(tenant_id, uid, strategy_id) is None:
-        raise UnknownStrategy(tenant_id, uid, strategy_id)
-    return await wf.promotion_status(ports.temporal(), tenant_id, uid, strategy_id)
+    await require_strategy(ports, tenant_id, uid, strategy_id)
+    try:
+        return await wf.promotion_status(ports.temporal(), tenant_id, uid, strategy_id)
+    except wf.NoRequestInFlight:
+        raise await no_request_in_flight(ports, tenant_id, uid, strategy_id) from None
 
 
 async def read_report(
@@ -125,7 +129,9 @@ async def approve(
             field="authorization",
             code="assertion_refused",
         )
-    status = await wf.promotion_status(ports.temporal(), tenant_id, uid, strategy_id)
+    status = await promotion_status(
+        ports, who, tenant_id=tenant_id, uid=uid, strategy_id=strategy_id
+    )
     claim = ApprovalClaim(
         request_id=status.request_id,
         role=role,
@@ -142,7 +148,7 @@ async def approve(
         confirmation_token=confirmation_token,
         assertion=sign(ports.signer, claim),
     )
-    return await wf.approve(ports.temporal(), tenant_id, uid, strategy_id, inp)
+    return await _in_flight(ports, tenant_id, uid, strategy_id, wf.approve, inp)
 
 
 async def reject(
@@ -157,7 +163,8 @@ async def reject(
 ) -> PromotionStatus:
     _person(who, tenant_id)
     inp = RejectInput(user=who.subject, role=role, comment=comment)
-    return await wf.reject(ports.temporal(), tenant_id, uid, strategy_id, inp)
+    await require_strategy(ports, tenant_id, uid, strategy_id)
+    return await _in_flight(ports, tenant_id, uid, strategy_id, wf.reject, inp)
 
 
 async def cancel(
@@ -165,7 +172,19 @@ async def cancel(
 ) -> PromotionStatus:
     _person(who, tenant_id)
     inp = CancelInput(user=who.subject, reason=reason)
-    return await wf.cancel(ports.temporal(), tenant_id, uid, strategy_id, inp)
+    await require_strategy(ports, tenant_id, uid, strategy_id)
+    return await _in_flight(ports, tenant_id, uid, strategy_id, wf.cancel, inp)
+
+
+async def _in_flight(
+    ports: Ports, tenant_id: str, uid: str, strategy_id: str, update: Any, inp: Any
+) -> PromotionStatus:
+    """One of the request's updates; with no request open, says whether it ended and how."""
+    try:
+        status: PromotionStatus = await update(ports.temporal(), tenant_id, uid, strategy_id, inp)
+    except wf.NoRequestInFlight:
+        raise await no_request_in_flight(ports, tenant_id, uid, strategy_id) from None
+    return status
 
 
 async def list_requests(

@@ -7,7 +7,9 @@ import uuid
 from pydantic import BaseModel
 from temporalio.service import RPCError
 
+from app.lookup import require_strategy
 from app.ports import Ports
+from governance.demotion import applied_action, risk_audit_id
 from governance.errors import GovernanceError, UnknownStrategy
 from governance.identity import (
     RISK_EVENTS_WRITE,
@@ -22,7 +24,7 @@ from governance.records import PromotionRecord, Severity
 from governance.risk_events import RiskEvent, RiskEventKind
 from governance.roles import Role
 from governance.stage_change import StageChange
-from governance.stages import Decision
+from governance.stages import Decision, LifecycleStage
 from workflows import client as wf
 
 MAX_BATCH = 500
@@ -66,8 +68,7 @@ async def send_risk_events(
     if not 1 <= len(events) <= MAX_BATCH:
         raise GovernanceError(f"a batch carries 1 to {MAX_BATCH} events", field="body")
     for item in events:
-        if await ports.store.get_strategy(tenant_id, item.uid, item.strategy_id) is None:
-            raise UnknownStrategy(tenant_id, item.uid, item.strategy_id)
+        await require_strategy(ports, tenant_id, item.uid, item.strategy_id)
     accepted = []
     for item in events:
         event = RiskEvent(
@@ -134,3 +135,43 @@ async def freeze(
     except RPCError:
         pass  # no promotion in flight
     return record
+
+
+class RiskEventOutcome(BaseModel):
+    """What a risk event did, once its demotion workflow applied it (`applied` False: not yet)."""
+
+    event_id: str
+    applied: bool
+    action: Decision | None = None  # demote or freeze; None: no stage change
+    from_stage: LifecycleStage | None = None
+    to_stage: LifecycleStage | None = None
+    frozen: bool = False
+    record_id: str | None = None
+    explanation: str | None = None
+
+
+async def risk_event_outcome(
+    ports: Ports, who: Principal, *, tenant_id: str, uid: str, strategy_id: str, event_id: str
+) -> RiskEventOutcome:
+    """Read from the store: the event's own audit entry is written last, in the transaction of
+    any demotion it caused, so once it is there the outcome is whole."""
+    require_tenant(who, tenant_id)
+    await require_strategy(ports, tenant_id, uid, strategy_id)
+    audit = await ports.store.get_audit_event(
+        tenant_id, risk_audit_id(tenant_id, uid, strategy_id, event_id)
+    )
+    applied = applied_action(audit) if audit is not None else None
+    if applied is None:
+        return RiskEventOutcome(event_id=event_id, applied=False)
+    action, record_id = applied
+    record = await ports.store.get_record(tenant_id, record_id) if record_id else None
+    return RiskEventOutcome(
+        event_id=event_id,
+        applied=True,
+        action=record.decision if record else None,
+        from_stage=record.from_stage if record else None,
+        to_stage=record.to_stage if record else None,
+        frozen=bool(record.freeze) if record else False,
+        record_id=record_id,
+        explanation=action.explanation,
+    )

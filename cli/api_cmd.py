@@ -13,7 +13,7 @@ from api.app import create_app
 from api.deps import ApiDeps
 from api.oidc import OidcConfig, OidcVerifier
 from app.signing import signing_key
-from cli.api_server import EmbeddedServer
+from cli.api_server import ACCESS_LOG, EmbeddedServer, access_log_to
 from cli.embedded import read_stack
 from cli.temporal import open_client
 from logging_setup import configure as configure_logging
@@ -49,8 +49,12 @@ def server(
             temporal_ui_url=settings.temporal_ui_url or temporal_ui_url or _stack_ui(settings),
         )
     )
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
-    return EmbeddedServer(config) if embedded else uvicorn.Server(config)
+    if not embedded:
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        return uvicorn.Server(config)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=True)
+    access_log_to(settings.home / ACCESS_LOG)  # after the config: it sets uvicorn's loggers up
+    return EmbeddedServer(config)
 
 
 def _stack_ui(settings: Settings) -> str | None:
@@ -60,8 +64,8 @@ def _stack_ui(settings: Settings) -> str | None:
 
 
 def api(
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve /v1, /docs, /ui, /healthz, /readyz and /metrics."""
     configure_logging()

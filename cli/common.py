@@ -1,5 +1,6 @@
-"""What every store-side command shares: settings, one store session, `--json` output, and
-refusals turned into one clear line on stderr with exit code 2.
+"""What every store-side command shares: settings, one store session, the options every command
+spells the same way, `--json` output, and refusals turned into one clear line on stderr (or the
+API's error body on stdout under `--json`, see cli/output.py) with exit code 2.
 
 Nothing here imports Temporal: the registry, records, policy and gate commands run without it,
 and start faster for it (the trading runtime calls `stratgate gate check` on its hot path).
@@ -8,17 +9,17 @@ and start faster for it (the trading runtime calls `stratgate gate check` on its
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NamedTuple, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
 
+from cli import output
 from governance.bounds import COMMENT_MAX, REASON_MAX, check_text
 from governance.errors import GovernanceError
 from settings import Settings
@@ -31,7 +32,30 @@ T = TypeVar("T")
 Tenant = Annotated[str, typer.Option("--tenant", help="Tenant id.")]
 Uid = Annotated[str, typer.Option("--uid", help="Owner (user id) of the strategy.")]
 Strategy = Annotated[str, typer.Option("--strategy", help="Strategy id.")]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Json = Annotated[
+    bool, typer.Option("--json", help="Print JSON (errors too: {code, field, message} on stdout).")
+]
+# The person acting, on every command a human runs (`--by` and `--user` are the old spellings).
+ACT_AS_HELP = (
+    "Who acts: on the demo stack a demo person (their token), else recorded as "
+    "local_operator:<name>."
+)
+
+
+ActAs = Annotated[str | None, typer.Option("--as", help=ACT_AS_HELP)]
+# The old spelling, still accepted (hidden from --help), with a warning on stderr.
+OldBy = Annotated[
+    str | None, typer.Option("--by", hidden=True, help="Deprecated spelling of --as.")
+]
+
+
+def acting(as_user: str | None, by: str | None) -> str | None:
+    """The one identity of a human command, from `--as` or its deprecated `--by`."""
+    if by is not None:
+        typer.echo("warning: --by is deprecated; use --as", err=True)
+    if as_user is not None and by is not None and as_user != by:
+        fail(f"as: --as {as_user} and --by {by} name two people; give --as only")
+    return as_user if as_user is not None else by
 
 
 def _at_most(option: str, limit: int) -> Any:
@@ -46,34 +70,63 @@ def _at_most(option: str, limit: int) -> Any:
     return check
 
 
-Comment = Annotated[str, typer.Option("--comment", callback=_at_most("--comment", COMMENT_MAX))]
-Reason = Annotated[str, typer.Option("--reason", callback=_at_most("--reason", REASON_MAX))]
+Comment = Annotated[
+    str,
+    typer.Option(
+        "--comment",
+        callback=_at_most("--comment", COMMENT_MAX),
+        help=f"Why you decide so (kept with the decision; at most {COMMENT_MAX} characters).",
+    ),
+]
+Reason = Annotated[
+    str,
+    typer.Option(
+        "--reason",
+        callback=_at_most("--reason", REASON_MAX),
+        help=f"Why (kept in the request and its audit events; at most {REASON_MAX} characters).",
+    ),
+]
 
 
 def emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+    output.emit_json(data)
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    # One line: scripts and operators read the first line of stderr.
-    typer.echo(f"error: {' '.join(message.split())}", err=True)
-    raise typer.Exit(code)
+def fail(
+    message: str, code: int = 2, *, refusal: str = "invalid_request", field: str | None = None
+) -> NoReturn:
+    output.fail(message, code, code=refusal, field=field)
+
+
+class Refusal(NamedTuple):
+    message: str
+    code: str
+    field: str | None
+
+
+def refusal_of(exc: BaseException) -> Refusal | None:
+    """A refusal's text, code and field (the API's), or None for an unexpected error."""
+    if isinstance(exc, GovernanceError):
+        where = f"{exc.field}: " if exc.field and exc.field not in exc.message else ""
+        return Refusal(f"{where}{exc.message} [{exc.code}]", exc.code, exc.field)
+    if isinstance(exc, ValidationError):  # before ValueError: it is one
+        lines = validation_lines(exc)
+        return Refusal("; ".join(lines), "invalid_request", output.field_of(lines[0]))
+    if isinstance(exc, ValueError):
+        text = str(exc)  # our ValueErrors read "field: reason"
+        return Refusal(text, "invalid_request", output.field_of(text))
+    if isinstance(exc, sqlite3.Error):
+        return Refusal(f"store: {exc}", "unavailable", "store")
+    if isinstance(exc, OSError):
+        text = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+        return Refusal(text, "invalid_request", None)
+    return None
 
 
 def describe(exc: BaseException) -> str | None:
     """The one-line text of a refusal (field and reason), or None for an unexpected error."""
-    if isinstance(exc, GovernanceError):
-        where = f"{exc.field}: " if exc.field and exc.field not in exc.message else ""
-        return f"{where}{exc.message} [{exc.code}]"
-    if isinstance(exc, ValidationError):  # before ValueError: it is one
-        return "; ".join(validation_lines(exc))
-    if isinstance(exc, ValueError):
-        return str(exc)  # our ValueErrors read "field: reason"
-    if isinstance(exc, sqlite3.Error):
-        return f"store: {exc}"
-    if isinstance(exc, OSError):
-        return f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
-    return None
+    found = refusal_of(exc)
+    return found.message if found else None
 
 
 def validation_lines(exc: ValidationError) -> list[str]:
@@ -84,11 +137,13 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine; a refusal becomes one line on stderr and exit code 2."""
     try:
         return asyncio.run(coro)
+    except typer.Exit:
+        raise  # a deliberate exit from inside the command (it is a RuntimeError too)
     except Exception as exc:
-        message = describe(exc)
-        if message is None:
+        found = refusal_of(exc)
+        if found is None:
             raise
-        fail(message)
+        fail(found.message, refusal=found.code, field=found.field)
 
 
 @asynccontextmanager

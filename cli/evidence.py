@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from activities.contracts import EvaluateInput
 from activities.evidence_evaluator import EvidenceEvaluator
-from cli.common import emit_json, fail, run
+from cli.common import Json, Strategy, Tenant, Uid, emit_json, fail, run
 from cli.report_view import render_report
 from evidence.files import FileEvidenceSource
 from evidence.schemas import KINDS
@@ -26,10 +25,6 @@ from store.factory import open_evidence_source, open_store
 app = typer.Typer(
     help="Evidence: signal evaluations, fills, orders, risk events.", no_args_is_help=True
 )
-console = Console()
-Tenant = Annotated[str, typer.Option("--tenant")]
-Uid = Annotated[str, typer.Option("--uid")]
-Strategy = Annotated[str, typer.Option("--strategy")]
 
 
 def source() -> FileEvidenceSource:
@@ -43,7 +38,7 @@ def ingest(
     strategy: Strategy,
     kind: Annotated[str, typer.Option("--kind", help=f"One of: {', '.join(KINDS)}.")],
     file: Annotated[Path, typer.Argument(help="A .parquet or .csv file.")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Json = False,
 ) -> None:
     """Validate a file whole and keep it (content-hashed); a bad file is refused, nothing kept."""
     if kind not in KINDS:
@@ -64,10 +59,14 @@ def generate_cmd(
     uid: Uid,
     strategy: Strategy,
     edge: Annotated[float, typer.Option("--edge", help="Predictive edge; 0 is noise.")] = 0.15,
-    sessions: Annotated[int, typer.Option("--sessions", min=1)] = 25,
-    symbols: Annotated[int, typer.Option("--symbols", min=1)] = 50,
-    evals_per_session: Annotated[int, typer.Option("--evals-per-session", min=1)] = 400,
-    seed: Annotated[int, typer.Option("--seed")] = 7,
+    sessions: Annotated[
+        int, typer.Option("--sessions", min=1, help="Trading sessions, ending today.")
+    ] = 25,
+    symbols: Annotated[int, typer.Option("--symbols", min=1, help="Symbols evaluated.")] = 50,
+    evals_per_session: Annotated[
+        int, typer.Option("--evals-per-session", min=1, help="Signal evaluations per session.")
+    ] = 400,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 7,
 ) -> None:
     """Write a realistic synthetic data set for demos, tests and benchmarks."""
     from evidence.synthetic import Spec, generate  # exchange-calendars: only for this command
@@ -89,8 +88,11 @@ def report(
     tenant: Tenant,
     uid: Uid,
     strategy: Strategy,
-    to: Annotated[LifecycleStage, typer.Option("--to")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    to: Annotated[
+        LifecycleStage,
+        typer.Option("--to", case_sensitive=False, help="Target stage (any case)."),
+    ],
+    as_json: Json = False,
 ) -> None:
     """The eligibility report for promoting the strategy to a stage, as approvers see it."""
 
@@ -103,7 +105,12 @@ def report(
         finally:
             await store.close()
         if doc is None:
-            fail(f"strategy: {uid}/{strategy} is not registered in {tenant}")
+            if policy is None and not await _any_strategy(tenant):
+                fail(f"tenant_id: unknown tenant {tenant}", refusal="unknown_tenant")
+            fail(
+                f"strategy_id: unknown strategy {tenant}/{uid}/{strategy}: it is not registered",
+                refusal="unknown_strategy",
+            )
         if ORDER.index(to) == 0:
             fail("to: OBSERVE is the first stage")
         inp = EvaluateInput(
@@ -123,4 +130,12 @@ def report(
     if as_json:
         emit_json(result.model_dump(mode="json"))
         return
-    render_report(console, result)
+    render_report(result)
+
+
+async def _any_strategy(tenant: str) -> bool:
+    store = open_store(Settings.from_env())
+    try:
+        return bool(await store.list_strategies(tenant))
+    finally:
+        await store.close()

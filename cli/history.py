@@ -6,18 +6,16 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from cli.common import Json, Strategy, Tenant, Uid
+from cli.output import table
 from cli.temporal import open_client
 from cli.workflow_io import emit_json, run
 from settings import Settings
 from store.factory import open_store
 from workflows import search_attributes as sa
-
-console = Console()
 
 
 async def workflow_entries(
@@ -118,10 +116,10 @@ async def store_entries(tenant: str, uid: str, strategy: str) -> list[dict[str, 
 
 
 def history(
-    tenant: Annotated[str, typer.Option("--tenant")],
-    uid: Annotated[str, typer.Option("--uid")],
-    strategy: Annotated[str, typer.Option("--strategy")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    tenant: Tenant,
+    uid: Uid,
+    strategy: Strategy,
+    as_json: Json = False,
     records_only: Annotated[
         bool, typer.Option("--store-only", help="Skip Temporal (no running stack needed).")
     ] = False,
@@ -139,12 +137,14 @@ def history(
     if as_json:
         emit_json(entries)
         return
-    table = Table(title=f"{uid}/{strategy}")
-    for column in ("when (UTC)", "source", "what", "who", "why"):
-        table.add_column(column, overflow="fold")  # a narrow terminal wraps; it never hides
-    for e in entries:
-        table.add_row(e["at"][:19].replace("T", " "), e["source"], e["what"], e["who"], e["why"])
-    console.print(table)
+    table(
+        ["when (UTC)", "source", "what", "who", "why"],
+        [
+            [e["at"][:19].replace("T", " "), e["source"], e["what"], e["who"], e["why"]]
+            for e in entries
+        ],
+        title=f"{uid}/{strategy}",
+    )
 
 
 def _instant(text: str) -> datetime:

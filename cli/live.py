@@ -3,22 +3,16 @@ live renew`: a governed renewal of a LIVE enablement before it lapses."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from cli.common import Reason
+from cli.common import ActAs, Json, OldBy, Reason, Strategy, Tenant, Uid, acting
 from cli.identity import api_session
 from cli.promote import (
     Api,
-    AsUser,
-    Json,
-    Strategy,
-    Tenant,
-    Uid,
+    AsPerson,
     as_coroutine,
     call_api,
-    emit_made,
+    report_started,
     start_request,
 )
 from cli.workflow_io import emit_json, run
@@ -32,7 +26,7 @@ def confirm(
     tenant: Tenant,
     uid: Uid,
     strategy: Strategy,
-    as_user: AsUser = None,
+    as_user: AsPerson = None,
     api: Api = None,
     as_json: Json = False,
 ) -> None:
@@ -55,7 +49,8 @@ def renew(
     tenant: Tenant,
     uid: Uid,
     strategy: Strategy,
-    by: Annotated[str, typer.Option("--by", help="Who requests the renewal.")],
+    as_user: ActAs = None,
+    by: OldBy = None,
     reason: Reason = "",
     as_json: Json = False,
 ) -> None:
@@ -65,8 +60,8 @@ def renew(
     authorizers, each with a `live confirm` token; no stability window is measured.
     """
     # One start path for every request: the same checks as `promote request`.
+    who = acting(as_user, by)
     made = run(
-        start_request(tenant, uid, strategy, LifecycleStage.LIVE, by, reason, Decision.PROMOTE)
+        start_request(tenant, uid, strategy, LifecycleStage.LIVE, who, reason, Decision.PROMOTE)
     )
-    made["to_stage"] = LifecycleStage.LIVE.value
-    emit_made(made, as_json)
+    report_started(tenant, uid, strategy, made, as_json)

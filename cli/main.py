@@ -9,6 +9,7 @@ about 1.5 s per call.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 import traceback
@@ -17,7 +18,12 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cli import gate, policy, records, strategy, users
+from cli import gate, output, policy, records, strategy, users
+
+try:  # typer >= 0.16 carries its own click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click.exceptions import ClickException  # type: ignore[assignment]
 
 # Command name -> (module, attribute): a Typer app becomes a group, a function a command.
 LAZY: dict[str, tuple[str, str]] = {
@@ -90,8 +96,13 @@ def main() -> None:
     exit 134 after the work was done); flushing and leaving with os._exit keeps the real status.
     """
     code = 1
+    as_json = "--json" in sys.argv[1:]
+    output.json_errors(as_json)  # every refusal, of every command, as the API's error body
     try:
-        app()  # standalone: typer shows usage errors and always ends with SystemExit
+        if as_json:
+            code = _run_json()
+        else:
+            app()  # standalone: typer shows usage errors and always ends with SystemExit
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
             code = exc.code or 0
@@ -102,3 +113,19 @@ def main() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _run_json() -> int:
+    """Under --json even a usage error (a misspelt stage, a missing option) is the API's error
+    body on stdout, naming the option as its field."""
+    try:
+        result = app(standalone_mode=False)
+    except ClickException as exc:
+        param = getattr(exc, "param", None)
+        field = getattr(param, "name", None)
+        body = output.error_body(" ".join(exc.format_message().split()), "invalid_request", field)
+        typer.echo(json.dumps(body, sort_keys=True))
+        return exc.exit_code
+    except typer.Abort:
+        return 1
+    return result if isinstance(result, int) else 0

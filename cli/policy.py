@@ -14,7 +14,7 @@ import typer
 import yaml
 
 from app.policy import policy_history, publish_policy, show_policy
-from cli.common import Json, emit_json, fail, run
+from cli.common import ActAs, Json, OldBy, acting, emit_json, fail, run
 from cli.session import local_operator, local_ports
 from governance.policy import PolicyInvalid, PromotionPolicy, default_policy, parse_policy
 
@@ -90,10 +90,15 @@ def validate(file: PolicyFile, as_json: Json = False) -> None:
 def set_policy(
     file: PolicyFile,
     tenant: Annotated[str, typer.Option("--tenant", help="Tenant id.")],
-    by: Annotated[str, typer.Option("--by", help="Who publishes it.")] = "cli",
+    as_user: ActAs = None,
+    by: OldBy = None,
     as_json: Json = False,
 ) -> None:
-    """Publish a new policy version for a tenant and make it current (never rewrites one)."""
+    """Publish a new policy version for a tenant and make it current (never rewrites one).
+
+    A changed policy needs a new `policy_version`: a version once published is never rewritten.
+    """
+    publisher = acting(as_user, by) or "cli"
     try:
         parsed = parse_policy(read_policy_file(file))
     except PolicyInvalid as exc:
@@ -102,7 +107,7 @@ def set_policy(
     async def go() -> bool:
         async with local_ports(temporal=False) as ports:
             published = await publish_policy(
-                ports, local_operator(tenant, by), tenant_id=tenant, policy=parsed
+                ports, local_operator(tenant, publisher), tenant_id=tenant, policy=parsed
             )
         return published.changed
 

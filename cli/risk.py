@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Annotated, Any
 
@@ -10,9 +11,10 @@ import typer
 from pydantic import ValidationError
 
 from app import risk
-from app.risk import RiskEventSent
+from app.risk import RiskEventOutcome, RiskEventSent
 from cli import api_client
-from cli.common import validation_lines
+from cli.common import Json, Strategy, Tenant, Uid, validation_lines
+from cli.output import out
 from cli.session import local_operator, local_ports
 from cli.workflow_io import emit_json, fail, run
 from governance.bounds import DETAILS_MAX_DEPTH, check_json, text_too_deep
@@ -21,17 +23,36 @@ from governance.risk_events import RiskEventKind
 
 
 def risk_event(
-    tenant: Annotated[str, typer.Option("--tenant")],
-    uid: Annotated[str, typer.Option("--uid")],
-    strategy: Annotated[str, typer.Option("--strategy")],
-    kind: Annotated[RiskEventKind, typer.Option("--kind")],
-    severity: Annotated[Severity | None, typer.Option("--severity")] = None,
+    tenant: Tenant,
+    uid: Uid,
+    strategy: Strategy,
+    kind: Annotated[
+        RiskEventKind,
+        typer.Option("--kind", case_sensitive=False, help="What happened (the public names)."),
+    ],
+    severity: Annotated[
+        Severity | None,
+        typer.Option(
+            "--severity", case_sensitive=False, help="Severity (default: the kind's own)."
+        ),
+    ] = None,
     event_id: Annotated[
         str | None, typer.Option("--event-id", help="Idempotency key (default: a new uuid).")
     ] = None,
     details: Annotated[str, typer.Option("--details", help="JSON object.")] = "{}",
-    source: Annotated[str, typer.Option("--source")] = "cli",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    source: Annotated[
+        str, typer.Option("--source", help="Who sends it (recorded as local_operator:<source>).")
+    ] = "cli",
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait/--no-wait", help="Wait until the event is applied and say what it did."
+        ),
+    ] = True,
+    wait_seconds: Annotated[
+        float, typer.Option("--wait-seconds", min=0, help="How long --wait waits at most.")
+    ] = 10.0,
+    as_json: Json = False,
     api: Annotated[
         str | None,
         typer.Option(
@@ -68,10 +89,62 @@ def risk_event(
         except ValidationError as exc:
             fail("; ".join(validation_lines(exc)))
         workflow_id = run(_send(tenant, source, sent))
+    sent_line = f"risk event {event_id} ({kind.value}) sent to {workflow_id}"
+    outcome = None
+    if wait and not api:  # through --api the caller holds a service token, not the store
+        outcome = _await_outcome(tenant, uid, strategy, event_id, wait_seconds)
     if as_json:
-        emit_json({"event_id": event_id, "workflow_id": workflow_id, "kind": kind.value})
-    else:
-        typer.echo(f"risk event {event_id} ({kind.value}) sent to {workflow_id}")
+        shown: dict[str, Any] = {"event_id": event_id, "workflow_id": workflow_id}
+        shown.update(kind=kind.value, outcome=outcome.model_dump(mode="json") if outcome else None)
+        emit_json(shown)
+        return
+    out(sent_line)
+    out(describe_outcome(outcome, wait_seconds if wait and not api else None))
+
+
+def describe_outcome(outcome: RiskEventOutcome | None, waited: float | None) -> str:
+    """What the demotion did, in one line; or that it is still pending."""
+    if outcome is None or not outcome.applied:
+        how_long = f" after {waited:g} s" if waited is not None else ""
+        return (
+            f"pending: not applied yet{how_long}; its outcome will be in "
+            "`stratgate history` and `stratgate records list`"
+        )
+    if outcome.action is None:
+        return f"applied: no stage change ({outcome.explanation})"
+    frozen = ", frozen" if outcome.frozen else ""
+    verb = "frozen at" if outcome.action == "freeze" else f"{outcome.action}d"
+    change = (
+        f"{outcome.to_stage}"
+        if outcome.action == "freeze"
+        else f"{outcome.from_stage} -> {outcome.to_stage}"
+    )
+    return (
+        f"{verb} {change}{frozen if outcome.action != 'freeze' else ''}, record "
+        f"{outcome.record_id}: {outcome.explanation}"
+    )
+
+
+def _await_outcome(
+    tenant: str, uid: str, strategy: str, event_id: str, seconds: float
+) -> RiskEventOutcome:
+    async def read() -> RiskEventOutcome:
+        async with local_ports(temporal=False) as ports:
+            return await risk.risk_event_outcome(
+                ports,
+                local_operator(tenant),
+                tenant_id=tenant,
+                uid=uid,
+                strategy_id=strategy,
+                event_id=event_id,
+            )
+
+    deadline = time.monotonic() + seconds
+    outcome = run(read())
+    while not outcome.applied and time.monotonic() < deadline:
+        time.sleep(0.2)
+        outcome = run(read())
+    return outcome
 
 
 def parse_details(text: str) -> dict[str, Any]:

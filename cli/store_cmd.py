@@ -16,10 +16,10 @@ app = typer.Typer(help="Governance store administration.", no_args_is_help=True)
 
 @app.command("migrate")
 def migrate_cmd(
-    tenant: Annotated[str, typer.Option("--tenant")],
+    tenant: Annotated[str, typer.Option("--tenant", help="Tenant id.")],
     source: Annotated[str, typer.Option("--from", help="sqlite or firestore")] = "sqlite",
     target: Annotated[str, typer.Option("--to", help="sqlite or firestore")] = "firestore",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Copy every policy version, approver, strategy, record, audit event and request."""
 

@@ -34,7 +34,10 @@ def register(
     uid: Uid,
     strategy: Strategy,
     stage: Annotated[
-        LifecycleStage, typer.Option("--stage", help="The stage it already lives in.")
+        LifecycleStage,
+        typer.Option(
+            "--stage", case_sensitive=False, help="The stage it already lives in (any case)."
+        ),
     ] = LifecycleStage.OBSERVE,
     since: Annotated[
         str | None,

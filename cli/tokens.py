@@ -18,13 +18,15 @@ app = typer.Typer(help="API tokens: issue and revoke.", no_args_is_help=True)
 
 @app.command("issue")
 def issue(
-    tenant: Annotated[str, typer.Option("--tenant")],
+    tenant: Annotated[str, typer.Option("--tenant", help="Tenant id.")],
     user: Annotated[str, typer.Option("--user", help="A person, or a service name.")],
     service: Annotated[
         bool, typer.Option("--service", help="A risk-system token: may only post risk events.")
     ] = False,
-    ttl_days: Annotated[int, typer.Option("--ttl-days", min=1, max=365)] = 30,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    ttl_days: Annotated[
+        int, typer.Option("--ttl-days", min=1, max=365, help="Days until the token expires.")
+    ] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Issue a token. It is printed once; only its hash is stored."""
     token = f"sg_{secrets.token_urlsafe(32)}"

@@ -113,9 +113,13 @@ def up(
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="Data directory (default STRATGATE_HOME).")
     ] = None,
-    temporal_port: Annotated[int, typer.Option("--temporal-port")] = 7233,
-    ui_port: Annotated[int, typer.Option("--ui-port")] = 8233,
-    api_port: Annotated[int, typer.Option("--api-port")] = 8000,
+    temporal_port: Annotated[
+        int, typer.Option("--temporal-port", help="Temporal frontend port (the `temporal` CLI's).")
+    ] = 7233,
+    ui_port: Annotated[int, typer.Option("--ui-port", help="Temporal Web UI port.")] = 8233,
+    api_port: Annotated[
+        int, typer.Option("--api-port", help="stratgate API and web UI port.")
+    ] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Seed the demo tenant.")] = False,
 ) -> None:
     """Start the Temporal dev server, the worker and the API on this machine."""

@@ -16,7 +16,10 @@ app = typer.Typer(help="The tenant's approver directory.", no_args_is_help=True)
 def add(
     tenant: Tenant,
     user: Annotated[str, typer.Option("--user", help="The person's user id.")],
-    role: Annotated[list[Role], typer.Option("--role", help="Repeat for several roles.")],
+    role: Annotated[
+        list[Role],
+        typer.Option("--role", case_sensitive=False, help="Repeat for several roles (any case)."),
+    ],
     as_json: Json = False,
 ) -> None:
     """Put a person in the directory with exactly these roles (replaces earlier ones)."""

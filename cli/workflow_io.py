@@ -25,8 +25,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     except typer.Exit:
         raise  # a deliberate exit from inside the command (it is a RuntimeError too)
     except NoStack as exc:
-        fail(str(exc))
+        fail(str(exc), refusal="unavailable", field="temporal")
     except RPCError as exc:
-        fail(f"Temporal refused: {exc.message}")
+        fail(f"Temporal refused: {exc.message}", refusal="unavailable", field="temporal")
     except (ConnectionError, RuntimeError) as exc:
-        fail(str(exc))
+        fail(str(exc), refusal="unavailable")

@@ -59,6 +59,24 @@ class UnknownStrategy(GovernanceError):
         )
 
 
+class UnknownTenant(GovernanceError):
+    """A tenant with no policy and no strategy: most likely a typo of the tenant id."""
+
+    code = "unknown_tenant"
+
+    def __init__(self, tenant_id: str):
+        super().__init__(
+            f"unknown tenant {tenant_id}: it has no policy and no registered strategy",
+            field="tenant_id",
+        )
+
+
+class RequestEnded(GovernanceError):
+    """The request acted on has already ended: the message says how."""
+
+    code = "request_ended"
+
+
 class RecordCorrupt(GovernanceError):
     """A stored record no longer parses: it was altered outside stratgate."""
 

@@ -41,3 +41,4 @@ class RefusalCode(StrEnum):
     MIGRATION_FAILED = "migration_failed"
     UNAVAILABLE = "unavailable"
     GOVERNANCE_ERROR = "governance_error"
+    UNKNOWN_TENANT = "unknown_tenant"

@@ -54,6 +54,7 @@ from store.firestore_docs import (
     report_of,
     unpositioned,
 )
+from store.firestore_project import firestore_project
 
 CREATE_RACE = firestore_commit.CREATE_RACE
 
@@ -69,9 +70,10 @@ class FirestoreStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FirestoreStore:
+        project = firestore_project(settings)  # refuses to start without one
         if settings.firestore_emulator_host:
-            return cls.for_emulator(settings.firestore_emulator_host, settings.firestore_project)
-        return cls(firestore.AsyncClient(project=settings.firestore_project))
+            return cls.for_emulator(settings.firestore_emulator_host, project)
+        return cls(firestore.AsyncClient(project=project))
 
     # -- plumbing -------------------------------------------------------------------------
     async def _get(self, path: str) -> dict[str, Any] | None:

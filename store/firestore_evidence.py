@@ -21,6 +21,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from evidence.platform import Document
 from settings import Settings
 from store import paths
+from store.firestore_project import firestore_project
 
 
 def jsonable(value: Any) -> Any:
@@ -54,7 +55,7 @@ class FirestoreDocuments:
     def from_settings(cls, settings: Settings) -> FirestoreDocuments:
         if settings.firestore_emulator_host:
             os.environ["FIRESTORE_EMULATOR_HOST"] = settings.firestore_emulator_host
-        return cls(firestore.Client(project=settings.firestore_project))
+        return cls(firestore.Client(project=firestore_project(settings)))
 
     def _read(self, collection: str, **equal: str) -> list[Document]:
         query: Any = self.client.collection(collection)

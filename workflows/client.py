@@ -18,9 +18,10 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.reconcile import StrategyStore, reconcile_breaker
-from governance.errors import GovernanceError, InvalidTransition, UnknownStrategy
+from governance.errors import GovernanceError, InvalidTransition, NotFound, UnknownStrategy
 from governance.policy import effective_policy
 from governance.promotion import (
     PromotionInput,
@@ -33,6 +34,7 @@ from governance.risk_events import RiskEvent, StoredRiskEvent
 from governance.risk_queue import RiskEventRef
 from governance.stages import Decision, LifecycleStage
 from workflows import search_attributes as sa
+from workflows import summaries
 from workflows.demotion import DemotionInput, DemotionWorkflow
 from workflows.promotion import PromotionWorkflow
 from workflows.promotion_state import (
@@ -105,6 +107,10 @@ async def request_promotion(
             search_attributes=sa.for_strategy(
                 tenant_id, uid, strategy_id, to_stage=to_stage.value, phase="VALIDATING"
             ),
+            static_summary=summaries.request_summary(
+                request, strategy.lifecycle_stage if strategy else None
+            ),
+            static_details=summaries.request_details(request),
         )
     except WorkflowAlreadyStartedError:
         current = await promotion_handle(client, tenant_id, uid, strategy_id).query(
@@ -127,12 +133,27 @@ def promotion_handle(
     )
 
 
+class NoRequestInFlight(NotFound):
+    """Temporal has no open promotion workflow for the strategy (none, or it has closed)."""
+
+
 async def promotion_status(
     client: Client, tenant_id: str, uid: str, strategy_id: str
 ) -> PromotionStatus:
-    return await promotion_handle(client, tenant_id, uid, strategy_id).query(
-        PromotionWorkflow.status
-    )
+    try:
+        return await promotion_handle(client, tenant_id, uid, strategy_id).query(
+            PromotionWorkflow.status
+        )
+    except RPCError as exc:
+        raise _not_found(exc, uid, strategy_id) from None
+
+
+def _not_found(exc: RPCError, uid: str, strategy_id: str) -> Exception:
+    if exc.status == RPCStatusCode.NOT_FOUND:
+        return NoRequestInFlight(
+            f"no promotion request in flight for {uid}/{strategy_id}", field="strategy_id"
+        )
+    return exc
 
 
 class Refused(GovernanceError):
@@ -157,6 +178,8 @@ async def _update(
         status: PromotionStatus = await handle.execute_update(update, inp)
     except WorkflowUpdateFailedError as exc:
         raise _refused(exc) from None
+    except RPCError as exc:
+        raise _not_found(exc, uid, strategy_id) from None
     return status
 
 
@@ -226,5 +249,6 @@ async def send_risk_event(
         start_signal="risk_event_stored",
         start_signal_args=[RiskEventRef.of(event)],
         search_attributes=sa.for_strategy(tenant_id, uid, strategy_id),
+        static_summary=summaries.demotion_summary(tenant_id, uid, strategy_id),
     )
     return workflow_id

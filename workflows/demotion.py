@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from governance.risk_events import RiskEvent
     from governance.risk_queue import RiskEventRef, next_batch
+    from workflows import summaries
     from workflows.options import APPLY_RISK, QUICK
 
 SEEN_EVENT_IDS = 1_000
@@ -167,6 +168,7 @@ class DemotionWorkflow:
                 events=chunk,
                 now=workflow.now(),
             ),
+            summary=summaries.store_risk_events(len(chunk)),
             **APPLY_RISK,
         )
         self.pending.extend(refs)
@@ -176,6 +178,7 @@ class DemotionWorkflow:
         refs: list[RiskEventRef] = await workflow.execute_activity_method(
             RiskActivities.unapplied_risk_events,
             ListBacklog(tenant_id=inp.tenant_id, uid=inp.uid, strategy_id=inp.strategy_id),
+            summary=summaries.list_backlog(),
             **APPLY_RISK,
         )
         known = {r.event_id for r in self.pending}
@@ -194,6 +197,7 @@ class DemotionWorkflow:
                 warnings=self.warnings,
                 now=workflow.now(),
             ),
+            summary=summaries.apply_risk_events([r.kind.value for r in batch]),
             **APPLY_RISK,
         )
         done = {r.event_id for r in batch}
@@ -222,6 +226,9 @@ class DemotionWorkflow:
                     "promotion_record_id": applied.record_id,
                     "risk_event_id": applied.event_id,
                 },
+            ),
+            summary=summaries.notify_demotion(
+                applied.action, applied.target_stage, applied.record_id
             ),
             **QUICK,
         )

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from governance.roles import Role
     from governance.stages import Decision, LifecycleStage
     from workflows import search_attributes as sa
+    from workflows import summaries
     from workflows.promotion_calls import PromotionCalls, cause_of, refuse
     from workflows.promotion_checks import check_approval, check_rejection, check_still_open
     from workflows.promotion_state import (
@@ -148,7 +149,8 @@ class PromotionWorkflow:
             if wait <= timedelta(0):
                 return self._set_phase(Phase.EXPIRED, "request deadline passed while waiting")
             s.evidence_updated = False
-            await self._wait(lambda: s.evidence_updated or s.people_ended(), wait)
+            why = summaries.window_wait(s.report, wait)
+            await self._wait(lambda: s.evidence_updated or s.people_ended(), wait, why)
 
     async def _collect_approvals(self) -> None:
         s = self.state
@@ -167,7 +169,8 @@ class PromotionWorkflow:
                 return self._set_phase(Phase.EXPIRED, "request deadline passed awaiting approvals")
             seen = s.changes
             wake = rules.next_wake(s.policy, s.approvals, workflow.now(), until_deadline)
-            await self._wait(lambda: s.changes != seen, wake)  # noqa: B023
+            why = summaries.approvals_wait(rules.missing_roles(s.requirement, s.approvals), wake)
+            await self._wait(lambda: s.changes != seen, wake, why)  # noqa: B023
 
     async def _final_check(self) -> None:
         s = self.state
@@ -253,9 +256,7 @@ class PromotionWorkflow:
         if record is None:
             return self._set_phase(Phase.PREEMPTED, "preempted by a demotion during final check")
         s.record_id = record.record_id
-        self._set_phase(
-            Phase.COMMITTED, f"{record.decision} committed as record {record.record_id}"
-        )
+        self._set_phase(Phase.COMMITTED, f"{record.decision} committed as record {s.record_id}")
 
     # -- steps shared by the phases -----------------------------------------------------------
     async def _evaluate(self) -> EligibilityReport | None:
@@ -263,7 +264,7 @@ class PromotionWorkflow:
         s = self.state
         assert s.policy is not None
         try:
-            report = await self.calls.evaluate(s.policy, s.stage_entered_at)
+            report = await self.calls.evaluate(s.policy, s.stage_entered_at, s.from_stage)
         except ActivityError as exc:
             if is_cancelled_exception(exc):
                 raise  # a preemption, not a failed evaluation
@@ -284,9 +285,9 @@ class PromotionWorkflow:
             s.status_reason = f"approvals expired after the policy's TTL: {who}"
             await self.calls.save_request(s)
 
-    async def _wait(self, condition: Callable[[], bool], timeout: timedelta) -> None:
+    async def _wait(self, condition: Callable[[], bool], timeout: timedelta, summary: str) -> None:
         with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(condition, timeout=timeout)
+            await workflow.wait_condition(condition, timeout=timeout, timeout_summary=summary)
 
     def _end_by_people(self) -> None:
         self._set_phase(*self.state.ended_by_people())
@@ -300,6 +301,7 @@ class PromotionWorkflow:
         if reason is not None:
             self.state.status_reason = reason
         workflow.upsert_search_attributes([sa.PHASE.value_set(phase.value)])
+        workflow.set_current_details(summaries.phase_details(phase, self.state.status_reason))
 
     # -- messages -----------------------------------------------------------------------------
     @workflow.query

@@ -33,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
     from governance.report import EligibilityReport
     from governance.roles import Role
     from governance.stage_change import StageChange
+    from governance.stages import LifecycleStage
+    from workflows import summaries
     from workflows.options import EVALUATE, QUICK, SAFETY_COMMIT
     from workflows.promotion_state import ApproveInput, PromotionState
 
@@ -57,11 +59,17 @@ class PromotionCalls:
 
     async def load_context(self) -> StrategyContext:
         return await workflow.execute_activity_method(
-            ContextActivities.load_context, self.ref(), **QUICK
+            ContextActivities.load_context,
+            self.ref(),
+            summary=summaries.load_context(self.request),
+            **QUICK,
         )
 
     async def evaluate(
-        self, policy: PromotionPolicy, stage_entered_at: datetime | None
+        self,
+        policy: PromotionPolicy,
+        stage_entered_at: datetime | None,
+        from_stage: LifecycleStage | None,
     ) -> EligibilityReport:
         r = self.request
         return await workflow.execute_activity_method(
@@ -75,6 +83,7 @@ class PromotionCalls:
                 policy=policy,
                 now=workflow.now(),
             ),
+            summary=summaries.evaluate(r, from_stage),
             **EVALUATE,
         )
 
@@ -84,6 +93,7 @@ class PromotionCalls:
             return await workflow.execute_activity_method(
                 ContextActivities.approver_roles,
                 ApproverRef(tenant_id=self.request.tenant_id, user=user),
+                summary=summaries.roles_of(user),
                 **QUICK,
             )
         except ActivityError as exc:
@@ -107,6 +117,7 @@ class PromotionCalls:
             return await workflow.execute_activity_method(
                 ContextActivities.check_approver,
                 ApproverCheck(claim=claim, assertion=inp.assertion),
+                summary=summaries.check_approver(inp.approver, inp.role),
                 **QUICK,
             )
         except ActivityError as exc:
@@ -130,6 +141,7 @@ class PromotionCalls:
                     token=token,
                     now=workflow.now(),
                 ),
+                summary=summaries.redeem(user),
                 **QUICK,
             )
         except ActivityError as exc:
@@ -142,7 +154,10 @@ class PromotionCalls:
         demotion preempted it. Shielded: if a demotion cancels the workflow mid-commit, it still
         learns whether the commit landed."""
         commit = workflow.start_activity_method(
-            CommitActivities.commit_stage_change, change, **SAFETY_COMMIT
+            CommitActivities.commit_stage_change,
+            change,
+            summary=summaries.commit(change),
+            **SAFETY_COMMIT,
         )
         try:
             return await asyncio.shield(commit), None
@@ -167,7 +182,12 @@ class PromotionCalls:
             record_id=state.record_id,
             now=workflow.now(),
         )
-        await workflow.execute_activity_method(CommitActivities.save_request, doc, **QUICK)
+        await workflow.execute_activity_method(
+            CommitActivities.save_request,
+            doc,
+            summary=summaries.save_request(state.phase),
+            **QUICK,
+        )
 
     async def audit(self, event_type: str, details: dict[str, object]) -> None:
         r = self.request
@@ -181,4 +201,9 @@ class PromotionCalls:
             correlation_id=r.correlation_id or r.request_id,
             details={"request_id": r.request_id, "to_stage": r.to_stage, **details},
         )
-        await workflow.execute_activity_method(CommitActivities.append_audit_event, event, **QUICK)
+        await workflow.execute_activity_method(
+            CommitActivities.append_audit_event,
+            event,
+            summary=summaries.audit(event_type),
+            **QUICK,
+        )

@@ -57,7 +57,7 @@ def test_policy_set_show_round_trip_and_history(tmp_path: Path) -> None:
     stored["stability_windows"]["observe_to_shadow"]["min_sessions"] = 7
     (tmp_path / "v2.json").write_text(json.dumps(stored))
     published = sg(
-        tmp_path, "policy", "set", "--tenant", "demo", str(tmp_path / "v2.json"), "--by", "ops"
+        tmp_path, "policy", "set", "--tenant", "demo", str(tmp_path / "v2.json"), "--as", "ops"
     )
     assert published.returncode == 0 and "demo.v2 is current" in published.stdout
     current = ok(sg(tmp_path, "policy", "show", "--tenant", "demo", "--json"))

@@ -49,7 +49,7 @@ async def test_an_unknown_strategy_is_refused_and_no_workflow_starts(
     tenant = f"t-{uuid.uuid4().hex[:8]}"  # the dev server outlives this test: a fresh tenant
     owner = ["--tenant", tenant, "--uid", "quant"]
     ok(sg(tmp_path, "strategy", "register", *owner, "--strategy", "momo", "--json"))
-    where = [*owner, "--kind", "clock_skew", "--json"]
+    where = [*owner, "--kind", "clock_skew", "--json", "--no-wait"]
     env = {
         "TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "STRATGATE_TASK_QUEUE": task_queue,
@@ -58,7 +58,15 @@ async def test_an_unknown_strategy_is_refused_and_no_workflow_starts(
     ghost = await asyncio.to_thread(
         sg, tmp_path, "risk-event", *where, "--strategy", "ghost", **env
     )
-    refused(ghost, f"unknown strategy {tenant}/quant/ghost", "[unknown_strategy]")
+    # Under --json the refusal is the API's error body, on stdout.
+    assert ghost.returncode == 2 and not ghost.stderr, ghost.stderr
+    error = json.loads(ghost.stdout)
+    assert (error["code"], error["field"]) == ("unknown_strategy", "strategy_id"), error
+    assert f"unknown strategy {tenant}/quant/ghost" in error["message"]
+    text = await asyncio.to_thread(
+        sg, tmp_path, "risk-event", *where[:-2], "--strategy", "ghost", **env
+    )
+    refused(text, f"unknown strategy {tenant}/quant/ghost", "[unknown_strategy]")
     with pytest.raises(RPCError) as caught:
         await client.get_workflow_handle(demotion_workflow_id(tenant, "quant", "ghost")).describe()
     assert caught.value.status == RPCStatusCode.NOT_FOUND

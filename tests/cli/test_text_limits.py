@@ -17,10 +17,10 @@ WHERE = ("--tenant", "demo", "--uid", "quant", "--strategy", "momo")
     [
         (("approve", "--role", "risk_approver", "--as", "bob"), "--comment", COMMENT_MAX),
         (("reject", "--role", "risk_approver", "--as", "bob"), "--comment", COMMENT_MAX),
-        (("promote", "request", "--to", "SHADOW", "--by", "quant"), "--reason", REASON_MAX),
+        (("promote", "request", "--to", "SHADOW", "--as", "quant"), "--reason", REASON_MAX),
         (("promote", "cancel", "--as", "quant"), "--reason", REASON_MAX),
-        (("unfreeze", "--by", "quant"), "--reason", REASON_MAX),
-        (("live", "renew", "--by", "quant"), "--reason", REASON_MAX),
+        (("unfreeze", "--as", "quant"), "--reason", REASON_MAX),
+        (("live", "renew", "--as", "quant"), "--reason", REASON_MAX),
     ],
 )
 def test_text_past_the_limit_is_refused_naming_the_option(
