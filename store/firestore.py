@@ -50,7 +50,6 @@ from store import firestore_commit, paths
 from store.firestore_audit import append_audit, head_of, head_ref
 from store.firestore_docs import (
     POSITION,
-    audit_doc,
     audit_of,
     positioned,
     record_of,

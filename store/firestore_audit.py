@@ -1,15 +1,14 @@
 """The one place FirestoreStore writes audit events (contract C1): linked into the tenant's hash
 chain inside the batch of the write they belong to.
 
-`append_audit` puts, FIRST in the batch, the create-only link document of each event's chain position
+`append_audit` adds to a batch the create-only link document of each event's chain position
 (`tenants/{t}/auditChainHead/current/links/{seq}`), then the event, then the head. Two writers
-that read the same head race on the link's create: one batch lands, the other lands nothing and
-starts over from a fresh head. The link goes first because the Node emulator keeps the writes of
-a batch before a failing create (measured); real Firestore applies a batch atomically anyway.
-The emulator also ignores `last_update_time` preconditions, so the head alone could not settle it.
-
-Every caller reads the head in the same round trip as its other reads (`read_head` takes its
-snapshot from a `get_all`).
+that read the same head race on the link's create: one batch lands, the other lands nothing
+and starts over from a fresh head. Callers put it before their other writes (a stage change
+puts its chain slot first, see firestore_commit.OWN_SLOT) because the Node emulator keeps the
+writes of a batch before a failing create (measured); real Firestore applies a batch
+atomically. The emulator also ignores `last_update_time` preconditions, so the head alone
+could not settle a race. Every caller reads the head in the round trip of its other reads.
 """
 
 from __future__ import annotations
