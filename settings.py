@@ -16,6 +16,11 @@ STRATGATE_ENV         env name in each record's runtime_fingerprint (default: em
 STRATGATE_GIT_SHA     git sha in each record's runtime_fingerprint (default: read from git)
 STRATGATE_OIDC_ISSUER, STRATGATE_OIDC_AUDIENCE, STRATGATE_OIDC_JWKS_URL
                       verify OIDC JWT bearer tokens (production) besides stratgate's own tokens
+STRATGATE_CHECKPOINT_KEY  Ed25519 key signing checkpoints (base64 of the raw 32 bytes; default
+                      $STRATGATE_HOME/checkpoint.key, made on first use)
+STRATGATE_CHECKPOINT_PUBLIC_KEYS  earlier checkpoint public keys still trusted (comma-separated
+                      base64), kept after a rotation and published with every export
+STRATGATE_CHECKPOINT_INTERVAL_SECONDS  period of the worker's checkpoint schedule (default 3600)
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ ENV_NAMES = (
     "STRATGATE_OIDC_ISSUER",
     "STRATGATE_OIDC_AUDIENCE",
     "STRATGATE_OIDC_JWKS_URL",
+    "STRATGATE_CHECKPOINT_KEY",
+    "STRATGATE_CHECKPOINT_PUBLIC_KEYS",
+    "STRATGATE_CHECKPOINT_INTERVAL_SECONDS",
 )
 
 
@@ -69,6 +77,10 @@ class Settings(BaseModel):
     # stack keeps one in $STRATGATE_HOME/assertion.key, made on first use.
     assertion_key: str | None = None
     assertion_public_keys: list[str] = []
+    # Ed25519 key of signed checkpoints, same form; the old public keys stay trusted.
+    checkpoint_key: str | None = None
+    checkpoint_public_keys: list[str] = []
+    checkpoint_interval_seconds: int = 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,4 +116,13 @@ class Settings(BaseModel):
                 for k in env.get("STRATGATE_ASSERTION_PUBLIC_KEYS", "").split(",")
                 if k.strip()
             ],
+            checkpoint_key=env.get("STRATGATE_CHECKPOINT_KEY") or None,
+            checkpoint_public_keys=[
+                k.strip()
+                for k in env.get("STRATGATE_CHECKPOINT_PUBLIC_KEYS", "").split(",")
+                if k.strip()
+            ],
+            checkpoint_interval_seconds=int(
+                env.get("STRATGATE_CHECKPOINT_INTERVAL_SECONDS") or 3600
+            ),
         )
