@@ -21,6 +21,7 @@ STRATGATE_CHECKPOINT_KEY  Ed25519 key signing checkpoints (base64 of the raw 32 
 STRATGATE_CHECKPOINT_PUBLIC_KEYS  earlier checkpoint public keys still trusted (comma-separated
                       base64), kept after a rotation and published with every export
 STRATGATE_CHECKPOINT_INTERVAL_SECONDS  period of the worker's checkpoint schedule (default 3600)
+STRATGATE_CHECKPOINT_TENANTS  tenants the schedule checkpoints (comma-separated; none: no schedule)
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ ENV_NAMES = (
     "STRATGATE_CHECKPOINT_KEY",
     "STRATGATE_CHECKPOINT_PUBLIC_KEYS",
     "STRATGATE_CHECKPOINT_INTERVAL_SECONDS",
+    "STRATGATE_CHECKPOINT_TENANTS",
 )
 
 
@@ -81,6 +83,7 @@ class Settings(BaseModel):
     checkpoint_key: str | None = None
     checkpoint_public_keys: list[str] = []
     checkpoint_interval_seconds: int = 3600
+    checkpoint_tenants: list[str] = []
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -125,4 +128,9 @@ class Settings(BaseModel):
             checkpoint_interval_seconds=int(
                 env.get("STRATGATE_CHECKPOINT_INTERVAL_SECONDS") or 3600
             ),
+            checkpoint_tenants=[
+                t.strip()
+                for t in env.get("STRATGATE_CHECKPOINT_TENANTS", "").split(",")
+                if t.strip()
+            ],
         )

@@ -46,7 +46,11 @@ async def load_ledger(store: GovernanceStore, tenant_id: str) -> Ledger:
         try:
             records += await store.list_records(tenant_id, uid, sid)
         except RecordCorrupt as exc:
-            problems.append(Finding(kind="strategy", subject=f"{uid}/{sid}", reason=exc.message))
+            problems.append(
+                Finding(
+                    kind="strategy", subject=f"{uid}/{sid}", reason=exc.message, record_id=exc.field
+                )
+            )
         slots += await store.list_chain_slots(tenant_id, uid, sid)
     versions = await store.list_policy_versions(tenant_id)
     current = await store.get_policy(tenant_id)
@@ -92,18 +96,26 @@ async def verify_tenant(
 CHECKPOINT_ATTEMPTS = 5
 
 
-async def checkpoint(ports: Ports, who: Principal, *, tenant_id: str) -> Checkpoint:
-    """Sign the tenant's chain heads now and store the checkpoint with its audit event."""
+async def checkpoint(
+    ports: Ports, who: Principal, *, tenant_id: str, checkpoint_id: str | None = None
+) -> Checkpoint:
+    """Sign the tenant's chain heads now and store the checkpoint with its audit event. With
+    `checkpoint_id` (the scheduled workflow's), a checkpoint already stored under it is
+    returned instead of a second one."""
     require_tenant(who, tenant_id)
     if ports.checkpoint_signer is None:
         raise Unavailable("no checkpoint signing key configured", field="checkpoint_key")
     key = ports.checkpoint_signer()
+    wanted = checkpoint_id or str(uuid.uuid4())
     for _ in range(CHECKPOINT_ATTEMPTS):
         ledger = await load_ledger(ports.store, tenant_id)
+        done = [c for c in ledger.checkpoints if c.body.checkpoint_id == wanted]
+        if done:
+            return done[0]  # a retry of this very checkpoint
         prev = max(ledger.checkpoints, key=lambda c: c.body.sequence, default=None)
         cp = make_checkpoint(
             tenant_id=tenant_id,
-            checkpoint_id=str(uuid.uuid4()),
+            checkpoint_id=wanted,
             sequence=(prev.body.sequence + 1) if prev else 1,
             prev=prev,
             created_at=ports.now(),

@@ -68,6 +68,7 @@ class Finding(BaseModel):
     kind: str  # record | chain_slot | strategy | audit_event | policy | checkpoint | bundle
     subject: str
     reason: str
+    record_id: str | None = None  # a record that no longer parses, named by its strategy
 
 
 class Ledger(BaseModel):
@@ -471,11 +472,16 @@ def verify_ledger(
     for e in ledger.audit_events:
         if e.event_type == REGISTERED and e.uid and e.strategy_id:
             registrations[(e.uid, e.strategy_id)] = e
-    findings = list(ledger.problems)
-    broken_keys = {p.subject for p in ledger.problems if p.kind == "strategy"}
-    results: dict[str, ChainVerification] = {}
+    unreadable = {p.subject: p for p in ledger.problems if p.kind == "strategy"}
+    findings = [p for p in ledger.problems if p.kind != "strategy"]
+    results: dict[str, ChainVerification] = {
+        name: ChainVerification(
+            ok=False, checked=0, first_broken_record_id=p.record_id, reason=p.reason
+        )
+        for name, p in unreadable.items()
+    }
     for key in sorted(set(docs) | set(chains)):
-        if _key_name(key) in broken_keys:
+        if _key_name(key) in unreadable:
             continue
         results[_key_name(key)] = _verify_strategy(
             key, docs.get(key), chains.get(key, []), registrations.get(key)
@@ -507,7 +513,7 @@ def verify_ledger(
     return LedgerVerification(
         ok=ok,
         tenant_id=ledger.tenant_id,
-        chains=results,
+        chains=dict(sorted(results.items())),
         audit=audit,
         checkpoints=len(ledger.checkpoints),
         findings=findings,

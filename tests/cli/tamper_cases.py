@@ -55,9 +55,7 @@ class State:
         return next(d for d in self.docs if d["strategy_id"] == sid)
 
     def slot(self, sid: str, sequence: int) -> Json:
-        return next(
-            s for s in self.slots if s["strategy_id"] == sid and s["sequence"] == sequence
-        )
+        return next(s for s in self.slots if s["strategy_id"] == sid and s["sequence"] == sequence)
 
     def event(self, sequence: int) -> Json:
         return next(e for e in self.events if e.get("audit_sequence") == sequence)
@@ -228,7 +226,12 @@ def _doc_rehash(s: State) -> None:
     r = forged_record(s, "s1")
     s.records.append(r)
     s.slots.append(
-        {"uid": "quant", "strategy_id": "s1", "sequence": r["sequence"], "record_id": r["record_id"]}
+        {
+            "uid": "quant",
+            "strategy_id": "s1",
+            "sequence": r["sequence"],
+            "record_id": r["record_id"],
+        }
     )
     point_doc_at(s, "s1", r)
 
@@ -475,8 +478,13 @@ def save_sqlite(db: Path, state: State) -> None:
             q(
                 "INSERT INTO audit_events (path, tenant_id, uid, strategy_id, data) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (paths.audit_event(T, e["event_id"]), T, e.get("uid"), e.get("strategy_id"),
-                 json.dumps(e)),
+                (
+                    paths.audit_event(T, e["event_id"]),
+                    T,
+                    e.get("uid"),
+                    e.get("strategy_id"),
+                    json.dumps(e),
+                ),
             )
         q("DELETE FROM policy_versions WHERE tenant_id = ?", (T,))
         for p in state.policies:
@@ -496,7 +504,10 @@ def save_sqlite(db: Path, state: State) -> None:
                 "INSERT INTO checkpoints VALUES (?, ?, ?, ?)",
                 (paths.checkpoint(T, body["sequence"]), T, body["sequence"], json.dumps(cp)),
             )
-        for doc_path, value in ((paths.audit_head(T), state.head), (paths.policy(T), state.current)):
+        for doc_path, value in (
+            (paths.audit_head(T), state.head),
+            (paths.policy(T), state.current),
+        ):
             q("DELETE FROM documents WHERE path = ?", (doc_path,))
             if value is not None:
                 q(

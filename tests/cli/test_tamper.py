@@ -254,14 +254,25 @@ def test_the_cli_verifies_an_export_with_no_database(template: Path, tmp_path: P
     tc._doc_edit(state)
     tc.save_bundle(home / "bundle", state)
     broken = sg(
-        nowhere, "records", "verify-export", str(home / "bundle"), "--public-key",
+        nowhere,
+        "records",
+        "verify-export",
+        str(home / "bundle"),
+        "--public-key",
         str(home / "public.key"),
     )
     assert broken.returncode == 1
     assert "the strategy document says PAPER" in broken.stdout
     as_json = json.loads(
-        sg(nowhere, "records", "verify-export", str(home / "bundle"), "--public-key", public,
-           "--json").stdout
+        sg(
+            nowhere,
+            "records",
+            "verify-export",
+            str(home / "bundle"),
+            "--public-key",
+            public,
+            "--json",
+        ).stdout
     )
     assert as_json["ok"] is False and not as_json["chains"]["quant/s1"]["ok"]
     bad_key = sg(nowhere, "records", "verify-export", str(home / "bundle"), "--public-key", "x")
@@ -291,13 +302,19 @@ def test_export_and_checkpoint_commands(template: Path, tmp_path: Path) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["tenant_id"] == T and "records.jsonl" in manifest["files"]
     keys = json.loads((out / "public_keys.json").read_text())
-    assert keys == [{"key_id": key_id(_key(home).public_key()),
-                     "public_key": public_key_b64(_key(home).public_key())}]
+    assert keys == [
+        {
+            "key_id": key_id(_key(home).public_key()),
+            "public_key": public_key_b64(_key(home).public_key()),
+        }
+    ]
     assert len((out / "checkpoints.jsonl").read_text().splitlines()) == 4  # export signs one
     again = sg(home, "records", "export", "--tenant", T, "--out", str(out))
     assert again.returncode == 2 and "not empty" in again.stderr
     public = keys[0]["public_key"]
-    assert sg(tmp_path, "records", "verify-export", str(out), "--public-key", public).returncode == 0
+    assert (
+        sg(tmp_path, "records", "verify-export", str(out), "--public-key", public).returncode == 0
+    )
     # A rotated key: old checkpoints keep verifying when the old public key is still trusted.
     rotated = Ed25519PrivateKey.generate()
     raw = base64.b64encode(rotated.private_bytes_raw()).decode()
