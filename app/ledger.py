@@ -6,15 +6,16 @@ import uuid
 from contextlib import suppress
 
 from app.ports import Ports, Unavailable
-from governance.bundle import PublicKeyEntry, render_bundle
+from governance.bundle import PublicKeyEntry, render_bundle, verify_bundle
 from governance.checkpoint import (
     CHECKPOINT_EVENT,
     Checkpoint,
     key_id,
+    load_public_key,
     make_checkpoint,
     public_key_b64,
 )
-from governance.errors import RecordConflict, RecordCorrupt
+from governance.errors import GovernanceError, RecordConflict, RecordCorrupt
 from governance.identity import Principal, require_person, require_tenant
 from governance.ledger import (
     Finding,
@@ -163,3 +164,20 @@ async def export_bundle(ports: Ports, who: Principal, *, tenant_id: str) -> dict
         keys,
         ports.now(),
     )
+
+
+def verify_export(files: dict[str, bytes], public_keys: list[str]) -> LedgerVerification:
+    """An export bundle (file name -> bytes) verified with no database and no principal: the
+    whole point is that anyone holding it and the published keys (base64) can check it."""
+    trusted = {}
+    for given in public_keys:
+        try:
+            key = load_public_key(given)
+        except ValueError:
+            raise GovernanceError(
+                f"{given!r} is not a base64 Ed25519 public key",
+                field="--public-key",
+                code="invalid_request",
+            ) from None
+        trusted[key_id(key)] = key
+    return verify_bundle(files, trusted)

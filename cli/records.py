@@ -12,8 +12,8 @@ from rich.table import Table
 from app import ledger, records
 from cli.common import Json, Tenant, emit_json, fail, run
 from cli.session import local_operator, local_ports
-from governance.bundle import verify_bundle
-from governance.checkpoint import Checkpoint, key_id, load_public_key
+from governance.checkpoint import Checkpoint
+from governance.errors import GovernanceError
 from governance.ledger import LedgerVerification
 from governance.records import PromotionRecord
 
@@ -164,14 +164,10 @@ def verify_export(
     Only the keys given here are trusted, never the bundle's own. Exits 1 naming each break."""
     if not bundle.is_dir():
         fail(f"bundle: {bundle} is not a directory")
-    keys = {}
-    for given in public_key:
-        text = Path(given).read_text().strip() if Path(given).is_file() else given.strip()
-        try:
-            key = load_public_key(text)
-        except ValueError:
-            fail(f"--public-key: {given} is not a base64 Ed25519 public key")
-        keys[key_id(key)] = key
+    keys = [Path(k).read_text().strip() if Path(k).is_file() else k.strip() for k in public_key]
     files = {p.name: p.read_bytes() for p in sorted(bundle.iterdir()) if p.is_file()}
-    result = verify_bundle(files, keys)
+    try:
+        result = ledger.verify_export(files, keys)
+    except GovernanceError as exc:
+        fail(f"{exc.field}: {exc.message}")
     _report(result, as_json, empty=f"{bundle}: no strategies and no records")

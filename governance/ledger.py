@@ -24,76 +24,25 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pydantic import BaseModel, ConfigDict, Field
 
-from governance.audit_chain import AuditChainVerification, AuditHead, verify_audit_chain
+from governance.audit_chain import verify_audit_chain
 from governance.chain import ChainSlot, ChainVerification, verify_chain
-from governance.checkpoint import (
-    CHECKPOINT_EVENT,
-    Checkpoint,
-    Leaf,
-    LeafKind,
-    proof_for,
-    proves,
-    signature_problem,
+from governance.ledger_checkpoints import checkpoint_findings, current_leaves, proofs_of
+from governance.ledger_model import (
+    Finding,
+    Key,
+    Ledger,
+    LedgerVerification,
+    PolicyEntry,
+    policy_hash,
 )
-from governance.hashing import canonical_hash
 from governance.merkle import InclusionProof
 from governance.records import AuditEvent, PromotionRecord, StrategyDoc
 from governance.stage_change import EVENT_TYPE
-from governance.stages import rank, stage_for_execution_mode
+from governance.stages import LifecycleStage, rank, stage_for_execution_mode
 
-Key = tuple[str, str]
 STAGE_CHANGE_EVENTS = frozenset(EVENT_TYPE.values())
 REGISTERED = "strategy.registered"
-
-
-class PolicyEntry(BaseModel):
-    """One stored policy version: its position in the tenant's history and its canonical hash."""
-
-    model_config = ConfigDict(frozen=True)
-
-    position: int
-    policy_version: str
-    policy_hash: str
-
-
-def policy_hash(policy_json: object) -> str:
-    return canonical_hash(policy_json)
-
-
-class Finding(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    kind: str  # record | chain_slot | strategy | audit_event | policy | checkpoint | bundle
-    subject: str
-    reason: str
-    record_id: str | None = None  # a record that no longer parses, named by its strategy
-
-
-class Ledger(BaseModel):
-    """Everything a tenant's verification reads. `problems` are what loading already found
-    (a record that no longer parses, a bundle file whose hash is wrong)."""
-
-    tenant_id: str
-    strategies: list[StrategyDoc] = Field(default_factory=list)
-    records: list[PromotionRecord] = Field(default_factory=list)
-    chain_slots: list[ChainSlot] = Field(default_factory=list)
-    audit_events: list[AuditEvent] = Field(default_factory=list)
-    audit_head: AuditHead | None = None
-    policies: list[PolicyEntry] = Field(default_factory=list)
-    current_policy_hash: str | None = None
-    checkpoints: list[Checkpoint] = Field(default_factory=list)
-    problems: list[Finding] = Field(default_factory=list)
-
-
-class LedgerVerification(BaseModel):
-    ok: bool
-    tenant_id: str
-    chains: dict[str, ChainVerification]
-    audit: AuditChainVerification
-    checkpoints: int
-    findings: list[Finding]
 
 
 def _key_name(key: Key) -> str:
@@ -142,7 +91,14 @@ def doc_agreement(doc: StrategyDoc, last: PromotionRecord) -> str | None:
 
 def _registration_agreement(doc: StrategyDoc, event: AuditEvent | None) -> str | None:
     if event is None:
-        return "a strategy with no records and no registration audit event (not registered here)"
+        # Registered before registrations had events, or copied by `store migrate`: accepted
+        # only where it cannot trade (OBSERVE, no freeze, no chain head).
+        if doc.lifecycle_stage == LifecycleStage.OBSERVE and not (doc.chain_length or doc.freeze):
+            return None
+        return (
+            f"a strategy at {doc.lifecycle_stage} with no records and no registration audit "
+            "event (not registered here)"
+        )
     stage = event.details.get("lifecycle_stage")
     if stage != doc.lifecycle_stage.value:
         return f"the strategy document says {doc.lifecycle_stage}, its registration set {stage}"
@@ -278,184 +234,6 @@ def _policy_findings(ledger: Ledger) -> Iterable[Finding]:
             )
 
 
-def current_leaves(ledger: Ledger) -> list[Leaf]:
-    """The leaves a checkpoint made now would sign."""
-    chains: dict[Key, list[PromotionRecord]] = defaultdict(list)
-    for r in ledger.records:
-        chains[(r.uid, r.strategy_id)].append(r)
-    keys = {(d.uid, d.strategy_id) for d in ledger.strategies} | set(chains)
-    leaves = []
-    for uid, sid in sorted(keys):
-        chain = sorted(chains.get((uid, sid), []), key=lambda r: r.sequence)
-        leaves.append(
-            Leaf(
-                kind=LeafKind.STRATEGY,
-                uid=uid,
-                strategy_id=sid,
-                chain_length=len(chain),
-                head_hash=chain[-1].record_hash if chain else None,
-            )
-        )
-    head = ledger.audit_head
-    leaves.append(
-        Leaf(
-            kind=LeafKind.AUDIT,
-            chain_length=head.audit_sequence if head else 0,
-            head_hash=head.event_hash if head else None,
-        )
-    )
-    leaves += [
-        Leaf(
-            kind=LeafKind.POLICY,
-            strategy_id=p.policy_version,
-            chain_length=p.position,
-            head_hash=p.policy_hash,
-        )
-        for p in ledger.policies
-    ]
-    return leaves
-
-
-def _leaf_problem(
-    leaf: Leaf,
-    chains: dict[Key, list[PromotionRecord]],
-    docs: set[Key],
-    events: dict[int, AuditEvent],
-    policies: dict[int, PolicyEntry],
-) -> str | None:
-    if leaf.kind == LeafKind.STRATEGY:
-        key = (leaf.uid or "", leaf.strategy_id or "")
-        chain = {r.sequence: r for r in chains.get(key, [])}
-        if leaf.chain_length == 0:
-            return None if key in docs or chain else f"strategy {_key_name(key)} is gone"
-        at = chain.get(leaf.chain_length)
-        if at is None:
-            return (
-                f"it signed {_key_name(key)} at #{leaf.chain_length}; the chain has no record "
-                "there (cut short)"
-            )
-        if at.record_hash != leaf.head_hash:
-            return (
-                f"it signed {_key_name(key)} #{leaf.chain_length} with hash "
-                f"{str(leaf.head_hash)[:12]}; that record's hash is now {at.record_hash[:12]} "
-                "(rewritten and rehashed)"
-            )
-        return None
-    if leaf.kind == LeafKind.AUDIT:
-        if leaf.chain_length == 0:
-            return None
-        event = events.get(leaf.chain_length)
-        if event is None:
-            return f"it signed audit event #{leaf.chain_length}, which is gone (cut short)"
-        if event.event_hash != leaf.head_hash:
-            return (
-                f"it signed audit event #{leaf.chain_length} with hash {str(leaf.head_hash)[:12]}"
-                f"; that event's hash is now {str(event.event_hash)[:12]} (rehashed)"
-            )
-        return None
-    policy = policies.get(leaf.chain_length)
-    if policy is None or (policy.policy_version, policy.policy_hash) != (
-        leaf.strategy_id,
-        leaf.head_hash,
-    ):
-        return (
-            f"it signed policy version {leaf.strategy_id} at position {leaf.chain_length}; "
-            "the stored versions differ there"
-        )
-    return None
-
-
-def _checkpoint_findings(
-    ledger: Ledger,
-    keys: dict[str, Ed25519PublicKey],
-    proofs: dict[str, InclusionProof] | None,
-) -> Iterable[Finding]:
-    chains: dict[Key, list[PromotionRecord]] = defaultdict(list)
-    for r in ledger.records:
-        chains[(r.uid, r.strategy_id)].append(r)
-    docs = {(d.uid, d.strategy_id) for d in ledger.strategies}
-    events = {e.audit_sequence: e for e in ledger.audit_events if e.audit_sequence is not None}
-    policies = {p.position: p for p in ledger.policies}
-    prev: Checkpoint | None = None
-    for expected, cp in enumerate(sorted(ledger.checkpoints, key=lambda c: c.body.sequence), 1):
-        subject = f"#{cp.body.sequence} {cp.body.checkpoint_id}"
-        problem = signature_problem(cp, keys)
-        if problem is None and cp.body.tenant_id != ledger.tenant_id:
-            problem = f"it is tenant {cp.body.tenant_id}'s checkpoint"
-        if problem is None and cp.body.sequence != expected:
-            problem = f"sequence {cp.body.sequence} where {expected} was expected (one removed)"
-        if problem is None and cp.body.prev_checkpoint_hash != (
-            prev.checkpoint_hash() if prev else None
-        ):
-            problem = "prev_checkpoint_hash does not match the previous checkpoint (reordered)"
-        if problem is None and prev is not None and cp.body.created_at < prev.body.created_at:
-            problem = "created before the previous checkpoint"
-        if problem:
-            yield Finding(kind="checkpoint", subject=subject, reason=problem)
-            prev = cp
-            continue
-        for leaf in cp.leaves:
-            problem = _leaf_problem(leaf, chains, docs, events, policies)
-            if problem:
-                yield Finding(kind="checkpoint", subject=subject, reason=problem)
-        prev = cp
-    by_sequence = {cp.body.sequence: cp for cp in ledger.checkpoints}
-    announced = {
-        e.details.get("checkpoint_hash")
-        for e in ledger.audit_events
-        if e.event_type == CHECKPOINT_EVENT
-    }
-    for cp in ledger.checkpoints:
-        if cp.checkpoint_hash() not in announced:
-            yield Finding(
-                kind="checkpoint",
-                subject=f"#{cp.body.sequence} {cp.body.checkpoint_id}",
-                reason="no audit event records this checkpoint (inserted, or the trail was cut)",
-            )
-    for e in ledger.audit_events:
-        if e.event_type != CHECKPOINT_EVENT:
-            continue
-        sequence, cited = e.details.get("sequence"), e.details.get("checkpoint_hash")
-        cp = by_sequence.get(sequence) if isinstance(sequence, int) else None
-        if cp is None or cp.checkpoint_hash() != cited:
-            yield Finding(
-                kind="checkpoint",
-                subject=f"#{sequence}",
-                reason=f"audit event {e.event_id} records checkpoint #{sequence} (hash "
-                f"{str(cited)[:12]}), which is {'altered' if cp else 'gone'}",
-            )
-    if prev is not None and signature_problem(prev, keys) is None:
-        yield from _proof_findings(prev, proofs)
-
-
-def leaf_name(leaf: Leaf) -> str:
-    return "/".join(str(p) for p in leaf.key() if p is not None)
-
-
-def proofs_of(cp: Checkpoint) -> dict[str, InclusionProof]:
-    found: dict[str, InclusionProof] = {}
-    for leaf in cp.leaves:
-        proof = proof_for(cp, leaf)
-        if proof is not None:
-            found[leaf_name(leaf)] = proof
-    return found
-
-
-def _proof_findings(
-    latest: Checkpoint, proofs: dict[str, InclusionProof] | None
-) -> Iterable[Finding]:
-    """Each head the latest checkpoint signed has an inclusion proof under its root."""
-    given = proofs_of(latest) if proofs is None else proofs
-    for leaf in latest.leaves:
-        proof = given.get(leaf_name(leaf))
-        if proof is None or not proves(latest, leaf, proof):
-            yield Finding(
-                kind="checkpoint",
-                subject=f"#{latest.body.sequence} {latest.body.checkpoint_id}",
-                reason=f"no valid inclusion proof of {leaf_name(leaf)} under its merkle_root",
-            )
-
-
 def verify_ledger(
     ledger: Ledger,
     keys: dict[str, Ed25519PublicKey],
@@ -508,7 +286,7 @@ def verify_ledger(
         )
     findings += _cross_findings(ledger.records, ledger.audit_events)
     findings += _policy_findings(ledger)
-    findings += _checkpoint_findings(ledger, keys, proofs)
+    findings += checkpoint_findings(ledger, keys, proofs)
     ok = not findings and all(v.ok for v in results.values())
     return LedgerVerification(
         ok=ok,
@@ -518,3 +296,15 @@ def verify_ledger(
         checkpoints=len(ledger.checkpoints),
         findings=findings,
     )
+
+
+__all__ = [
+    "Finding",
+    "Ledger",
+    "LedgerVerification",
+    "PolicyEntry",
+    "current_leaves",
+    "policy_hash",
+    "proofs_of",
+    "verify_ledger",
+]

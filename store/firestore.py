@@ -26,7 +26,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from governance.audit_chain import AuditHead, same_event
 from governance.chain import ChainSlot
 from governance.checkpoint import Checkpoint
-from governance.errors import PreconditionFailed, RecordConflict
+from governance.errors import RecordConflict
 from governance.identity import ApiToken
 from governance.live import ConfirmationToken, TokenRefused, redeem
 from governance.policy import PromotionPolicy, load_stored_policy
@@ -46,7 +46,7 @@ from governance.stage_change import (
     StageChange,
 )
 from settings import Settings
-from store import firestore_commit, paths
+from store import firestore_audit, firestore_commit, paths
 from store.firestore_audit import append_audit, head_of, head_ref
 from store.firestore_docs import (
     POSITION,
@@ -59,18 +59,7 @@ from store.firestore_docs import (
 )
 
 CREATE_RACE = firestore_commit.CREATE_RACE
-# Attempts of a write whose audit link another writer of the tenant took first.
 AUDIT_ATTEMPTS = firestore_commit.AUDIT_ATTEMPTS
-
-
-CHECKPOINT_JSON = "checkpoint_json"  # stored as text: it reads back exactly as signed
-
-
-def _audit_contention() -> PreconditionFailed:
-    return PreconditionFailed(
-        f"the tenant's audit chain kept moving during {AUDIT_ATTEMPTS} attempts",
-        field="audit_chain",
-    )
 
 
 class FirestoreStore:
@@ -178,7 +167,7 @@ class FirestoreStore:
                 await firestore_commit.back_off()
                 continue  # another writer took the audit position: link after it
             return doc
-        raise _audit_contention()
+        raise firestore_audit.contention()
 
     async def get_strategy(self, tenant_id: str, uid: str, strategy_id: str) -> StrategyDoc | None:
         data = await self._get(paths.strategy(tenant_id, uid, strategy_id))
@@ -307,7 +296,7 @@ class FirestoreStore:
                 return
             except CREATE_RACE:
                 await firestore_commit.back_off()
-        raise _audit_contention()
+        raise firestore_audit.contention()
 
     async def get_audit_event(self, tenant_id: str, event_id: str) -> AuditEvent | None:
         data = await self._get(paths.audit_event(tenant_id, event_id))
@@ -325,29 +314,10 @@ class FirestoreStore:
 
     # -- checkpoints ----------------------------------------------------------------------
     async def put_checkpoint(self, checkpoint: Checkpoint, event: AuditEvent) -> None:
-        body = checkpoint.body
-        path = paths.checkpoint(body.tenant_id, body.sequence)
-        data = {"sequence": body.sequence, CHECKPOINT_JSON: checkpoint.model_dump_json()}
-        for _ in range(AUDIT_ATTEMPTS):
-            found, head = await self._get_all(path, paths.audit_head(body.tenant_id))
-            if found is not None:
-                raise RecordConflict(
-                    f"checkpoint #{body.sequence} already exists", field="checkpoint"
-                )
-            batch = self.client.batch()
-            append_audit(self.client, batch, body.tenant_id, [event], head_of(head))
-            batch.create(self.client.document(path), data)
-            try:
-                await batch.commit()
-                return
-            except CREATE_RACE:
-                await firestore_commit.back_off()
-        raise _audit_contention()
+        await firestore_audit.put_checkpoint(self.client, checkpoint, event)
 
     async def list_checkpoints(self, tenant_id: str) -> list[Checkpoint]:
-        docs = await self._list(paths.checkpoints(tenant_id))
-        docs.sort(key=lambda d: int(d["sequence"]))
-        return [Checkpoint.model_validate_json(d[CHECKPOINT_JSON]) for d in docs]
+        return await firestore_audit.list_checkpoints(self.client, tenant_id)
 
     # -- approver directory ---------------------------------------------------------------
     async def put_approver(self, tenant_id: str, user: str, roles: list[Role]) -> None:

@@ -4,8 +4,6 @@ cannot both land; a document that changed under us (not its chain position) is r
 
 from __future__ import annotations
 
-import asyncio
-import random
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -14,19 +12,15 @@ from google.cloud import firestore
 from governance.errors import PreconditionFailed, RecordConflict
 from governance.records import PromotionRecord, StrategyDoc
 from governance.stage_change import Landed, StageChange, conflict, plan_commit, same_commit
-from store import paths
+from store import firestore_audit, paths
 from store.firestore_audit import append_audit, head_of, head_ref
 from store.firestore_docs import record_of, strategy_changes
 
 CREATE_RACE = (gexc.AlreadyExists, gexc.Conflict, gexc.FailedPrecondition)
 # Attempts when the strategy document changed under us (not its chain position), or another
 # writer of the tenant took the audit chain position we read as next.
-AUDIT_ATTEMPTS = 50
-
-
-async def back_off() -> None:
-    """A short random pause before re-reading a head another writer moved (spreads retries)."""
-    await asyncio.sleep(random.uniform(0.001, 0.02))
+AUDIT_ATTEMPTS = firestore_audit.AUDIT_ATTEMPTS
+back_off = firestore_audit.back_off
 
 
 async def _get(client: firestore.AsyncClient, path: str) -> dict[str, Any] | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -61,7 +63,9 @@ async def test_concurrent_appends_and_commits_keep_one_chain(
     store: GovernanceStore, tenant: str
 ) -> None:
     docs = [await registered(store, tenant, strategy_id=f"c{i}") for i in range(3)]
-    writes = [store.append_audit_event(_event(tenant, n)) for n in range(6)]
+    writes: list[Coroutine[Any, Any, object]] = [
+        store.append_audit_event(_event(tenant, n)) for n in range(6)
+    ]
     writes += [store.commit_stage_change(change(d, S.SHADOW)) for d in docs]
     await asyncio.gather(*writes)
     events = await store.list_audit_events(tenant)

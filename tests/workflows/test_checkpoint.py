@@ -47,12 +47,11 @@ async def test_the_workflow_signs_each_tenant_once(
 ) -> None:
     other = f"{tenant}-b"
     async with _worker(client, sqlite_store, task_queue):
-        made = await client.execute_workflow(
+        made: list[CheckpointMade] = await client.execute_workflow(
             CheckpointWorkflow.run,
             [tenant, other],
             id=f"checkpoint-{uuid.uuid4()}",
             task_queue=task_queue,
-            result_type=list[CheckpointMade],
         )
     assert [(m.tenant_id, m.sequence) for m in made] == [(tenant, 1), (other, 1)]
     stored = await sqlite_store.list_checkpoints(tenant)
