@@ -19,6 +19,12 @@ STRATGATE_OIDC_ISSUER, STRATGATE_OIDC_AUDIENCE, STRATGATE_OIDC_JWKS_URL
                       verify OIDC JWT bearer tokens (production) besides stratgate's own tokens
 STRATGATE_TEMPORAL_UI_URL  the Temporal Web UI the approver UI links workflows to (default: the
                       running `stratgate up`'s, from stack.json; unset elsewhere: no link)
+STRATGATE_CHECKPOINT_KEY  Ed25519 key signing checkpoints (base64 of the raw 32 bytes; default
+                      $STRATGATE_HOME/checkpoint.key, made on first use)
+STRATGATE_CHECKPOINT_PUBLIC_KEYS  earlier checkpoint public keys still trusted (comma-separated
+                      base64), kept after a rotation and published with every export
+STRATGATE_CHECKPOINT_INTERVAL_SECONDS  period of the worker's checkpoint schedule (default 3600)
+STRATGATE_CHECKPOINT_TENANTS  tenants the schedule checkpoints (comma-separated; none: no schedule)
 """
 
 from __future__ import annotations
@@ -48,6 +54,10 @@ ENV_NAMES = (
     "STRATGATE_OIDC_AUDIENCE",
     "STRATGATE_OIDC_JWKS_URL",
     "STRATGATE_TEMPORAL_UI_URL",
+    "STRATGATE_CHECKPOINT_KEY",
+    "STRATGATE_CHECKPOINT_PUBLIC_KEYS",
+    "STRATGATE_CHECKPOINT_INTERVAL_SECONDS",
+    "STRATGATE_CHECKPOINT_TENANTS",
 )
 
 
@@ -74,6 +84,11 @@ class Settings(BaseModel):
     assertion_key: str | None = None
     assertion_public_keys: list[str] = []
     temporal_ui_url: str | None = None
+    # Ed25519 key of signed checkpoints, same form; the old public keys stay trusted.
+    checkpoint_key: str | None = None
+    checkpoint_public_keys: list[str] = []
+    checkpoint_interval_seconds: int = 3600
+    checkpoint_tenants: list[str] = []
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,4 +125,18 @@ class Settings(BaseModel):
                 if k.strip()
             ],
             temporal_ui_url=env.get("STRATGATE_TEMPORAL_UI_URL") or None,
+            checkpoint_key=env.get("STRATGATE_CHECKPOINT_KEY") or None,
+            checkpoint_public_keys=[
+                k.strip()
+                for k in env.get("STRATGATE_CHECKPOINT_PUBLIC_KEYS", "").split(",")
+                if k.strip()
+            ],
+            checkpoint_interval_seconds=int(
+                env.get("STRATGATE_CHECKPOINT_INTERVAL_SECONDS") or 3600
+            ),
+            checkpoint_tenants=[
+                t.strip()
+                for t in env.get("STRATGATE_CHECKPOINT_TENANTS", "").split(",")
+                if t.strip()
+            ],
         )

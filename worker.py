@@ -11,28 +11,33 @@ import os
 import subprocess
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.checkpoint import CheckpointActivities
 from activities.commit import CommitActivities
 from activities.context import ContextActivities
 from activities.eligibility import EligibilityActivities, EligibilityEvaluator
 from activities.risk import RiskActivities
-from app.signing import public_keys
+from app.ports import Unavailable
+from app.signing import checkpoint_key, public_keys
 from governance.records import RuntimeFingerprint
 from logging_setup import configure as configure_logging
 from settings import Settings
 from store.factory import open_store
 from store.port import GovernanceStore
+from workflows.checkpoint import CheckpointWorkflow
+from workflows.checkpoint_schedule import ensure_checkpoint_schedule
 from workflows.client import connect
 from workflows.demotion import DemotionWorkflow
 from workflows.promotion import PromotionWorkflow
 
-WORKFLOWS = [PromotionWorkflow, DemotionWorkflow]
+WORKFLOWS = [PromotionWorkflow, DemotionWorkflow, CheckpointWorkflow]
 
 
 def git_sha() -> str:
@@ -64,8 +69,10 @@ def activities_for(
     evaluator: EligibilityEvaluator,
     runtime: RuntimeFingerprint | None = None,
     assertion_keys: list[Ed25519PublicKey] | None = None,
+    checkpoint_signer: Callable[[], Ed25519PrivateKey] | None = None,
 ) -> Sequence[Callable[..., Any]]:
     context = ContextActivities(store, assertion_keys or [])
+    checkpoints = CheckpointActivities(store, checkpoint_signer or _no_checkpoint_key)
     commit = CommitActivities(store, runtime)
     eligibility = EligibilityActivities(store, evaluator)
     risk = RiskActivities(store, client, runtime)
@@ -82,7 +89,12 @@ def activities_for(
         risk.store_risk_events,
         risk.apply_risk_events,
         risk.unapplied_risk_events,
+        checkpoints.make_checkpoints,
     ]
+
+
+def _no_checkpoint_key() -> Ed25519PrivateKey:
+    raise Unavailable("this worker has no checkpoint signing key", field="checkpoint_key")
 
 
 def build_worker(
@@ -92,12 +104,15 @@ def build_worker(
     evaluator: EligibilityEvaluator,
     runtime: RuntimeFingerprint | None = None,
     assertion_keys: list[Ed25519PublicKey] | None = None,
+    checkpoint_signer: Callable[[], Ed25519PrivateKey] | None = None,
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities_for(store, client, evaluator, runtime, assertion_keys),
+        activities=activities_for(
+            store, client, evaluator, runtime, assertion_keys, checkpoint_signer
+        ),
         # The eligibility activity hands its NumPy work to a thread of its own.
         activity_executor=ThreadPoolExecutor(max_workers=8),
     )
@@ -123,10 +138,23 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         default_evaluator(settings),
         fingerprint(settings),
         public_keys(settings),
+        lambda: checkpoint_key(settings),
     )
+    await start_checkpoint_schedule(client, settings)
     async with worker:
         await (stop or asyncio.Event()).wait()
     await store.close()
+
+
+async def start_checkpoint_schedule(client: Client, settings: Settings) -> None:
+    """The periodic signed checkpoint of the configured tenants (idempotent at every start)."""
+    if settings.checkpoint_tenants:
+        await ensure_checkpoint_schedule(
+            client,
+            settings.checkpoint_tenants,
+            settings.task_queue,
+            timedelta(seconds=settings.checkpoint_interval_seconds),
+        )
 
 
 def main() -> None:

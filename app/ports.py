@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from governance.errors import GovernanceError
 from store.port import GovernanceStore
@@ -35,6 +35,10 @@ class Ports:
     # authenticated (a local operator), so no approval can be given from there.
     signer: Ed25519PrivateKey | None = None
     now: Callable[[], datetime] = field(default=_utcnow)
+    # Signs checkpoints (loaded, or made, only when one is signed); the public keys a
+    # verification trusts, the current one and every earlier one still published.
+    checkpoint_signer: Callable[[], Ed25519PrivateKey] | None = None
+    checkpoint_keys: Callable[[], list[Ed25519PublicKey]] = field(default=list)
 
     def temporal(self) -> Client:
         if self.client is None:

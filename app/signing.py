@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from settings import Settings
 
 KEY_FILE = "assertion.key"
+CHECKPOINT_KEY_FILE = "checkpoint.key"
 
 
 def _raw(key: Ed25519PrivateKey) -> bytes:
@@ -21,9 +22,30 @@ def _raw(key: Ed25519PrivateKey) -> bytes:
 
 def signing_key(settings: Settings) -> Ed25519PrivateKey:
     """STRATGATE_ASSERTION_KEY, or the data directory's key file (created, 0600, if absent)."""
-    if settings.assertion_key:
-        return Ed25519PrivateKey.from_private_bytes(base64.b64decode(settings.assertion_key))
-    path = Path(settings.home) / KEY_FILE
+    return _key(settings.assertion_key, Path(settings.home) / KEY_FILE)
+
+
+def checkpoint_key(settings: Settings) -> Ed25519PrivateKey:
+    """STRATGATE_CHECKPOINT_KEY, or $STRATGATE_HOME/checkpoint.key (created, 0600, if absent)."""
+    return _key(settings.checkpoint_key, Path(settings.home) / CHECKPOINT_KEY_FILE)
+
+
+def checkpoint_public_keys(settings: Settings) -> list[Ed25519PublicKey]:
+    """The checkpoint keys a verifier trusts: the signing key's own (when this host has it) and
+    every earlier one still published. Rotation: set the new private key, add the old public
+    key to STRATGATE_CHECKPOINT_PUBLIC_KEYS; old checkpoints keep verifying."""
+    keys = [
+        Ed25519PublicKey.from_public_bytes(base64.b64decode(k))
+        for k in settings.checkpoint_public_keys
+    ]
+    if settings.checkpoint_key or (Path(settings.home) / CHECKPOINT_KEY_FILE).exists():
+        keys.insert(0, checkpoint_key(settings).public_key())
+    return keys
+
+
+def _key(configured: str | None, path: Path) -> Ed25519PrivateKey:
+    if configured:
+        return Ed25519PrivateKey.from_private_bytes(base64.b64decode(configured))
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fresh = Ed25519PrivateKey.generate()

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from app.ports import Ports
+from app.signing import checkpoint_key, checkpoint_public_keys
 from governance.identity import Principal
 from settings import Settings
 from store.factory import open_store
@@ -23,7 +24,13 @@ async def local_ports(temporal: bool = True) -> AsyncIterator[Ports]:
         client, queue = await open_client(settings)
     store = open_store(settings)
     try:
-        yield Ports(store=store, client=client, task_queue=queue)
+        yield Ports(
+            store=store,
+            client=client,
+            task_queue=queue,
+            checkpoint_signer=lambda: checkpoint_key(settings),
+            checkpoint_keys=lambda: checkpoint_public_keys(settings),
+        )
     finally:
         await store.close()
 

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
-from app.signing import public_keys
+from app.signing import checkpoint_key, public_keys
 from cli.api_cmd import server as api_server
 from cli.embedded import (
     StackInfo,
@@ -28,7 +28,7 @@ from cli.workflow_io import fail
 from logging_setup import configure as configure_logging
 from settings import Settings
 from store.factory import open_store
-from worker import build_worker, default_evaluator, fingerprint
+from worker import build_worker, default_evaluator, fingerprint, start_checkpoint_schedule
 from workflows.client import connect
 
 
@@ -66,7 +66,11 @@ async def _serve(
             default_evaluator(settings),
             fingerprint(settings),
             public_keys(settings),
+            lambda: checkpoint_key(settings),
         )
+        if demo and not settings.checkpoint_tenants:  # the demo tenant is checkpointed too
+            settings = settings.model_copy(update={"checkpoint_tenants": ["demo"]})
+        await start_checkpoint_schedule(client, settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -12,6 +12,15 @@ from governance.records import PromotionRecord
 from governance.stage_change import record_hash
 
 
+class ChainSlot(BaseModel):
+    """The create-only claim of one chain position, as the store keeps it."""
+
+    uid: str
+    strategy_id: str
+    sequence: int
+    record_id: str
+
+
 class ChainVerification(BaseModel):
     ok: bool
     checked: int

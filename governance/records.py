@@ -181,8 +181,16 @@ class Severity(StrEnum):
     CRITICAL = "critical"
 
 
-class AuditEvent(_Doc):
-    """Append-only entry of the centralized audit log (spec 3E)."""
+class AuditEvent(_Evolving):
+    """Append-only entry of the centralized audit log (spec 3E).
+
+    The last three fields are the tenant's audit hash chain (`governance/audit_chain.py`): the
+    store sets them when it appends the event, inside the write's transaction. Callers build
+    events without them; an event stored before the chain existed has none (it dumps, and so
+    compares, exactly as it did then).
+    """
+
+    ADDED = ("audit_sequence", "prev_event_hash", "event_hash")
 
     event_id: Identifier
     event_type: str
@@ -194,6 +202,9 @@ class AuditEvent(_Doc):
     correlation_id: str | None = None
     trace_id: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+    audit_sequence: Annotated[int, Field(ge=1)] | None = None
+    prev_event_hash: str | None = None
+    event_hash: str | None = None
 
 
 class StrategyDoc(_Doc):

@@ -23,6 +23,9 @@ from typing import Any
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from governance.audit_chain import AuditHead, same_event
+from governance.chain import ChainSlot
+from governance.checkpoint import Checkpoint
 from governance.errors import RecordConflict
 from governance.identity import ApiToken
 from governance.live import ConfirmationToken, TokenRefused, redeem
@@ -43,10 +46,10 @@ from governance.stage_change import (
     StageChange,
 )
 from settings import Settings
-from store import firestore_commit, paths
+from store import firestore_audit, firestore_commit, paths
+from store.firestore_audit import append_audit, head_of, head_ref
 from store.firestore_docs import (
     POSITION,
-    audit_doc,
     audit_of,
     positioned,
     record_of,
@@ -57,6 +60,7 @@ from store.firestore_docs import (
 from store.firestore_project import firestore_project
 
 CREATE_RACE = firestore_commit.CREATE_RACE
+AUDIT_ATTEMPTS = firestore_commit.AUDIT_ATTEMPTS
 
 
 class FirestoreStore:
@@ -90,6 +94,15 @@ class FirestoreStore:
         except CREATE_RACE:
             return False
         return True
+
+    async def _get_all(self, *paths_: str) -> list[dict[str, Any] | None]:
+        """Several documents in one round trip, in the order asked."""
+        refs = [self.client.document(p) for p in paths_]
+        found = {snap.reference.path: snap async for snap in self.client.get_all(refs)}
+        return [
+            (found[r.path].to_dict() if r.path in found and found[r.path].exists else None)
+            for r in refs
+        ]
 
     async def _list(self, collection: str, **equal: Any) -> list[dict[str, Any]]:
         query: Any = self.client.collection(collection)
@@ -131,25 +144,32 @@ class FirestoreStore:
         refused = RecordConflict(
             f"strategy {doc.uid}/{doc.strategy_id} is already registered", field="strategy_id"
         )
-        if event is not None and await self._get(paths.audit_event(doc.tenant_id, event.event_id)):
-            raise refused  # its registration event exists: checked before anything is written
         # The index entry first (idempotent): a strategy that exists is always listed.
         entry = {"uid": doc.uid, "strategy_id": doc.strategy_id}
         key = hashlib.sha256(f"{doc.uid}\0{doc.strategy_id}".encode()).hexdigest()
         await self._set(f"{paths.strategy_index(doc.tenant_id)}/{key}", entry)
-        # One batch, the contested create first: on a clash nothing of it lands (see above).
-        batch = self.client.batch()
-        batch.create(self.client.document(path), doc.model_dump(mode="json"))
-        if event is not None:
-            batch.create(
-                self.client.document(paths.audit_event(doc.tenant_id, event.event_id)),
-                audit_doc(event),
+        for _ in range(AUDIT_ATTEMPTS):
+            found, stored_event, head = await self._get_all(
+                path,
+                paths.audit_event(doc.tenant_id, event.event_id if event else "-"),
+                paths.audit_head(doc.tenant_id),
             )
-        try:
-            await batch.commit()
-        except CREATE_RACE:
-            raise refused from None
-        return doc
+            if found is not None or (event is not None and stored_event is not None):
+                raise refused  # checked before anything is written
+            # One batch, the contested creates first: on a clash nothing of it lands (see above).
+            batch = self.client.batch()
+            if event is not None:
+                append_audit(self.client, batch, doc.tenant_id, [event], head_of(head))
+            batch.create(self.client.document(path), doc.model_dump(mode="json"))
+            try:
+                await batch.commit()
+            except CREATE_RACE:
+                if await self._get(path) is not None:
+                    raise refused from None
+                await firestore_commit.back_off()
+                continue  # another writer took the audit position: link after it
+            return doc
+        raise firestore_audit.contention()
 
     async def get_strategy(self, tenant_id: str, uid: str, strategy_id: str) -> StrategyDoc | None:
         data = await self._get(paths.strategy(tenant_id, uid, strategy_id))
@@ -207,6 +227,19 @@ class FirestoreStore:
         records = [record_of(str(d.get("record_id")), d) for d in docs]
         return sorted(records, key=lambda r: (r.uid, r.strategy_id, r.sequence))
 
+    async def list_chain_slots(self, tenant_id: str, uid: str, strategy_id: str) -> list[ChainSlot]:
+        collection = self.client.collection(f"{paths.strategy(tenant_id, uid, strategy_id)}/chain")
+        slots = [
+            ChainSlot(
+                uid=uid,
+                strategy_id=strategy_id,
+                sequence=int(snap.id),
+                record_id=str((snap.to_dict() or {}).get("record_id")),
+            )
+            async for snap in collection.stream()
+        ]
+        return sorted(slots, key=lambda slot: slot.sequence)
+
     # -- risk history ---------------------------------------------------------------------
     async def record_risk_event(self, event: StoredRiskEvent) -> bool:
         path = paths.risk_event(event.tenant_id, event.uid, event.strategy_id, event.event_id)
@@ -246,14 +279,26 @@ class FirestoreStore:
 
     # -- audit ----------------------------------------------------------------------------
     async def append_audit_event(self, event: AuditEvent) -> None:
-        path = paths.audit_event(event.tenant_id, event.event_id)
-        if not await self._create(path, audit_doc(event)):
-            stored = await self._get(path) or {}
-            if audit_of(stored) != event:
-                raise RecordConflict(
-                    f"a different audit event already exists under id {event.event_id}",
-                    field="event_id",
-                )
+        t = event.tenant_id
+        for _ in range(AUDIT_ATTEMPTS):
+            stored, head = await self._get_all(
+                paths.audit_event(t, event.event_id), paths.audit_head(t)
+            )
+            if stored is not None:
+                if not same_event(audit_of(stored), event):
+                    raise RecordConflict(
+                        f"a different audit event already exists under id {event.event_id}",
+                        field="event_id",
+                    )
+                return
+            batch = self.client.batch()
+            append_audit(self.client, batch, t, [event], head_of(head))
+            try:
+                await batch.commit()
+                return
+            except CREATE_RACE:
+                await firestore_commit.back_off()
+        raise firestore_audit.contention()
 
     async def get_audit_event(self, tenant_id: str, event_id: str) -> AuditEvent | None:
         data = await self._get(paths.audit_event(tenant_id, event_id))
@@ -264,6 +309,17 @@ class FirestoreStore:
     ) -> list[AuditEvent]:
         docs = await self._list(paths.audit_events(tenant_id), uid=uid, strategy_id=strategy_id)
         return [audit_of(d) for d in sorted(docs, key=lambda d: (d["_position"], d["event_id"]))]
+
+    async def get_audit_head(self, tenant_id: str) -> AuditHead | None:
+        snap = await head_ref(self.client, tenant_id).get()
+        return head_of(snap.to_dict() if snap.exists else None)
+
+    # -- checkpoints ----------------------------------------------------------------------
+    async def put_checkpoint(self, checkpoint: Checkpoint, event: AuditEvent) -> None:
+        await firestore_audit.put_checkpoint(self.client, checkpoint, event)
+
+    async def list_checkpoints(self, tenant_id: str) -> list[Checkpoint]:
+        return await firestore_audit.list_checkpoints(self.client, tenant_id)
 
     # -- approver directory ---------------------------------------------------------------
     async def put_approver(self, tenant_id: str, user: str, roles: list[Role]) -> None:

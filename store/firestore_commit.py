@@ -4,7 +4,6 @@ cannot both land; a document that changed under us (not its chain position) is r
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -13,12 +12,15 @@ from google.cloud import firestore
 from governance.errors import PreconditionFailed, RecordConflict
 from governance.records import PromotionRecord, StrategyDoc
 from governance.stage_change import Landed, StageChange, conflict, plan_commit, same_commit
-from store import paths
-from store.firestore_docs import audit_doc, record_of, strategy_changes
+from store import firestore_audit, paths
+from store.firestore_audit import append_audit, head_of, head_ref
+from store.firestore_docs import record_of, strategy_changes
 
 CREATE_RACE = (gexc.AlreadyExists, gexc.Conflict, gexc.FailedPrecondition)
-# Commit attempts when only the strategy document changed under us (not its chain position).
-COMMIT_ATTEMPTS = 5
+# Attempts when the strategy document changed under us (not its chain position), or another
+# writer of the tenant took the audit chain position we read as next.
+AUDIT_ATTEMPTS = firestore_audit.AUDIT_ATTEMPTS
+back_off = firestore_audit.back_off
 
 
 async def _get(client: firestore.AsyncClient, path: str) -> dict[str, Any] | None:
@@ -29,26 +31,53 @@ async def _get(client: firestore.AsyncClient, path: str) -> dict[str, Any] | Non
 async def commit_stage_change(
     client: firestore.AsyncClient, change: StageChange
 ) -> PromotionRecord:
-    for _ in range(COMMIT_ATTEMPTS):
-        landed = await _commit_once(client, change)
-        if landed is not None:
+    # Each attempt that lands nothing re-reads; the tenant's other writers move the audit head
+    # far more often than anything moves one strategy's document, hence the larger budget.
+    own_slot = False
+    for _ in range(AUDIT_ATTEMPTS):
+        landed = await _commit_once(client, change, own_slot)
+        if isinstance(landed, PromotionRecord):
             return landed
+        own_slot = own_slot or landed == OWN_SLOT
+        await back_off()
     raise PreconditionFailed(
-        f"the strategy document kept changing during {COMMIT_ATTEMPTS} commit attempts",
+        f"the strategy document or the tenant's audit chain kept changing during "
+        f"{AUDIT_ATTEMPTS} commit attempts",
         field="expected_last_record_id",
     )
 
 
+# The chain slot holds this very commit's record id but the record is absent: an earlier
+# attempt's slot create landed and its audit link was taken (the emulator keeps the writes of a
+# batch before a failing create; real Firestore never does). The slot is ours: keep it.
+OWN_SLOT = "own_slot"
+
+
 async def _commit_once(
-    client: firestore.AsyncClient, change: StageChange
-) -> PromotionRecord | None:
-    """The record, or None when only the strategy document changed since it was read."""
+    client: firestore.AsyncClient, change: StageChange, own_slot: bool = False
+) -> PromotionRecord | str | None:
+    """The record, or None (or OWN_SLOT) to read again: the strategy document changed since
+    it was read (not its chain position), or another writer of the tenant took the audit
+    chain position."""
     t = change.tenant_id
     strategy_ref = client.document(paths.strategy(t, change.uid, change.strategy_id))
-    existing_data, snap = await asyncio.gather(
-        _get(client, paths.record(t, change.record_id)), strategy_ref.get()
-    )
-    raw = snap.to_dict() if snap.exists else None
+    record_ref = client.document(paths.record(t, change.record_id))
+    # One round trip for every read, the audit head among them; ids of audit events and the
+    # request come from the workflow, so they are known before the plan.
+    event_ids = [change.audit_event_id]
+    if change.companion_event is not None:
+        event_ids.append(change.companion_event.event_id)
+    event_refs = [client.document(paths.audit_event(t, e)) for e in event_ids]
+    request_ref = client.document(paths.request(t, change.request_id or "-"))
+    refs = [record_ref, strategy_ref, head_ref(client, t), request_ref, *event_refs]
+    snaps = {s.reference.path: s async for s in client.get_all(refs)}
+
+    def data(ref: Any) -> dict[str, Any] | None:
+        snap = snaps.get(ref.path)
+        return snap.to_dict() if snap is not None and snap.exists else None
+
+    snap = snaps[strategy_ref.path]
+    existing_data, raw = data(record_ref), data(strategy_ref)
     plan = plan_commit(
         change,
         existing=record_of(change.record_id, existing_data) if existing_data else None,
@@ -57,39 +86,33 @@ async def _commit_once(
     if isinstance(plan, Landed):
         return plan.record  # a retry of a commit that already landed
     record = plan.record
-    for one in plan.audit_events:
-        if await _get(client, paths.audit_event(t, one.event_id)) is not None:
+    for ref, one in zip(event_refs, event_ids, strict=True):
+        if data(ref) is not None:
             # Ids come from the workflow, so a clash is a caller's bug: refuse before writing.
             raise RecordConflict(
-                f"an audit event already exists under id {one.event_id}",
+                f"an audit event already exists under id {one}",
                 field="audit_event_id",
             )
-    request_ref = None
-    if plan.request is not None:
-        request_ref = client.document(paths.request(t, plan.request.request_id))
-        if not (await request_ref.get()).exists:
-            request_ref = None  # as in SQLite: no request document, nothing to close
+    close = plan.request if data(request_ref) is not None else None
     batch = client.batch()
-    # The contested write goes first: if the slot is taken, nothing of this batch lands.
-    slot = paths.chain_slot(t, change.uid, change.strategy_id, record.sequence)
-    batch.create(client.document(slot), {"record_id": record.record_id})
-    batch.create(
-        client.document(paths.record(t, record.record_id)),
-        record.model_dump(mode="json"),
-    )
-    for one in plan.audit_events:
-        batch.create(client.document(paths.audit_event(t, one.event_id)), audit_doc(one))
+    # The contested writes go first: the chain slot, then the audit chain's link. If the slot
+    # is taken nothing of this batch lands; if the link is, see OWN_SLOT.
+    if not own_slot:
+        slot = paths.chain_slot(t, change.uid, change.strategy_id, record.sequence)
+        batch.create(client.document(slot), {"record_id": record.record_id})
+    append_audit(client, batch, t, plan.audit_events, head_of(data(head_ref(client, t))))
+    batch.create(record_ref, record.model_dump(mode="json"))
     # Only the fields this change sets, and only over the document as read.
     batch.update(
         strategy_ref,
         strategy_changes(StrategyDoc.model_validate(raw), plan.strategy),
         option=client.write_option(last_update_time=snap.update_time),
     )
-    if request_ref is not None and plan.request is not None:
+    if close is not None:
         status = {
-            "status": plan.request.status.value,
-            "record_id": plan.request.record_id,
-            "updated_at": plan.request.updated_at.isoformat(),
+            "status": close.status.value,
+            "record_id": close.record_id,
+            "updated_at": close.updated_at.isoformat(),
         }
         batch.set(request_ref, status, merge=True)
     try:
@@ -112,16 +135,20 @@ async def _existing(client: firestore.AsyncClient, change: StageChange) -> Promo
 
 async def _after_refused_commit(
     client: firestore.AsyncClient, change: StageChange, sequence: int
-) -> PromotionRecord | None:
+) -> PromotionRecord | str | None:
     landed = await _existing(client, change)
     if landed is not None:
         return landed  # our own earlier attempt landed after all
     t, uid, sid = change.tenant_id, change.uid, change.strategy_id
-    slot_taken = await _get(client, paths.chain_slot(t, uid, sid, sequence)) is not None
+    slot = await _get(client, paths.chain_slot(t, uid, sid, sequence))
+    if slot is not None and slot.get("record_id") == change.record_id:
+        return OWN_SLOT
+    slot_taken = slot is not None
     raw = await _get(client, paths.strategy(t, uid, sid))
     moved_on = raw is None or StrategyDoc.model_validate(raw).chain_length >= sequence
     if not slot_taken and not moved_on:
-        return None  # the slot is free but the document changed: read again and retry
+        # The slot is free: the audit chain moved on, or the document changed. Read again.
+        return None
     raise PreconditionFailed(
         f"another stage change took chain position {sequence} first",
         field="expected_last_record_id",

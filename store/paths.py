@@ -79,6 +79,25 @@ def audit_event(tenant_id: str, event_id: str) -> str:
     return f"{audit_events(tenant_id)}/{event_id}"
 
 
+def audit_head(tenant_id: str) -> str:
+    """The head of the tenant's audit hash chain (governance/audit_chain.py)."""
+    return f"tenants/{tenant_id}/auditChainHead/current"
+
+
+def audit_link(tenant_id: str, sequence: int) -> str:
+    """Firestore only: the create-only document that settles races for one audit position."""
+    return f"{audit_head(tenant_id)}/links/{sequence:012d}"
+
+
+def checkpoints(tenant_id: str) -> str:
+    return f"tenants/{tenant_id}/governance/checkpoints/items"
+
+
+def checkpoint(tenant_id: str, sequence: int) -> str:
+    """Keyed by the checkpoint's sequence, so two racing checkpoints cannot both take one."""
+    return f"{checkpoints(tenant_id)}/{sequence:010d}"
+
+
 def approvers(tenant_id: str) -> str:
     return f"tenants/{tenant_id}/approvers"
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from governance.audit_chain import AuditHead
+from governance.chain import ChainSlot
+from governance.checkpoint import Checkpoint
 from governance.identity import ApiToken
 from governance.live import ConfirmationToken
 from governance.policy import PromotionPolicy
@@ -48,6 +51,9 @@ class StrategyRecords(Protocol):
     async def list_records(
         self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
     ) -> list[PromotionRecord]: ...
+    async def list_chain_slots(
+        self, tenant_id: str, uid: str, strategy_id: str
+    ) -> list[ChainSlot]: ...
 
 
 class RequestStore(Protocol):
@@ -77,13 +83,22 @@ class RiskHistory(Protocol):
 
 
 class AuditTrail(Protocol):
-    """The append-only audit trail."""
+    """The append-only audit trail, hash-chained per tenant (`governance/audit_chain.py`):
+    every append links the event after the tenant's head, in the write's own transaction."""
 
     async def append_audit_event(self, event: AuditEvent) -> None: ...
     async def get_audit_event(self, tenant_id: str, event_id: str) -> AuditEvent | None: ...
     async def list_audit_events(
         self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
     ) -> list[AuditEvent]: ...
+    async def get_audit_head(self, tenant_id: str) -> AuditHead | None: ...
+
+
+class CheckpointStore(Protocol):
+    """Signed checkpoints, create-only, one per sequence; each lands with its audit event."""
+
+    async def put_checkpoint(self, checkpoint: Checkpoint, event: AuditEvent) -> None: ...
+    async def list_checkpoints(self, tenant_id: str) -> list[Checkpoint]: ...
 
 
 class ReportStore(Protocol):
@@ -124,6 +139,7 @@ class GovernanceStore(
     RequestStore,
     RiskHistory,
     AuditTrail,
+    CheckpointStore,
     ReportStore,
     IdentityStore,
     SystemStatusStore,

@@ -11,7 +11,7 @@ import json
 import sqlite3
 from typing import Any
 
-from governance.chain import stored_record
+from governance.chain import ChainSlot, stored_record
 from governance.errors import PreconditionFailed, RecordConflict
 from governance.policy import PromotionPolicy, load_stored_policy
 from governance.promotion import request_update_applies
@@ -33,10 +33,10 @@ from governance.stage_change import (
     plan_commit,
 )
 from store import paths
-from store.sqlite_tokens import SqliteTokens
+from store.sqlite_audit import SqliteAudit
 
 
-class SqliteStore(SqliteTokens):
+class SqliteStore(SqliteAudit):
     # -- policy ---------------------------------------------------------------------------
     async def get_policy(self, tenant_id: str) -> PromotionPolicy | None:
         data = await self._run(lambda c: self._get(c, paths.policy(tenant_id)))
@@ -243,6 +243,25 @@ class SqliteStore(SqliteTokens):
         )
         return [stored_record(rid, data) for rid, data in rows]
 
+    async def list_chain_slots(self, tenant_id: str, uid: str, strategy_id: str) -> list[ChainSlot]:
+        prefix = paths.chain_slot(tenant_id, uid, strategy_id, 0)[: -len("0000000000")]
+        rows = await self._run(
+            lambda c: c.execute(
+                "SELECT path, record_id FROM chain_slots WHERE path >= ? AND path < ? "
+                "ORDER BY path",
+                (prefix, prefix + "\uffff"),
+            ).fetchall()
+        )
+        return [
+            ChainSlot(
+                uid=uid,
+                strategy_id=strategy_id,
+                sequence=int(path[len(prefix) :]),
+                record_id=record_id,
+            )
+            for path, record_id in rows
+        ]
+
     # -- risk history ---------------------------------------------------------------------
     async def record_risk_event(self, event: StoredRiskEvent) -> bool:
         path = paths.risk_event(event.tenant_id, event.uid, event.strategy_id, event.event_id)
@@ -299,45 +318,6 @@ class SqliteStore(SqliteTokens):
             ).fetchall()
         )
         return [RiskEventRef(event_id=e, kind=k, ts=t) for e, k, t in rows]
-
-    # -- audit ----------------------------------------------------------------------------
-    def _insert_audit(self, conn: sqlite3.Connection, event: AuditEvent) -> None:
-        path = paths.audit_event(event.tenant_id, event.event_id)
-        row = conn.execute("SELECT data FROM audit_events WHERE path = ?", (path,)).fetchone()
-        if row:
-            if AuditEvent.model_validate_json(row[0]) != event:
-                raise RecordConflict(
-                    f"a different audit event already exists under id {event.event_id}",
-                    field="event_id",
-                )
-            return
-        conn.execute(
-            "INSERT INTO audit_events (path, tenant_id, uid, strategy_id, data) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (path, event.tenant_id, event.uid, event.strategy_id, event.model_dump_json()),
-        )
-
-    async def append_audit_event(self, event: AuditEvent) -> None:
-        await self._run(lambda c: self._insert_audit(c, event), write=True)
-
-    async def get_audit_event(self, tenant_id: str, event_id: str) -> AuditEvent | None:
-        path = paths.audit_event(tenant_id, event_id)
-        row = await self._run(
-            lambda c: c.execute("SELECT data FROM audit_events WHERE path = ?", (path,)).fetchone()
-        )
-        return AuditEvent.model_validate_json(row[0]) if row else None
-
-    async def list_audit_events(
-        self, tenant_id: str, uid: str | None = None, strategy_id: str | None = None
-    ) -> list[AuditEvent]:
-        rows = await self._run(
-            lambda c: c.execute(
-                "SELECT data FROM audit_events WHERE tenant_id = ? "
-                "AND (? IS NULL OR uid = ?) AND (? IS NULL OR strategy_id = ?) ORDER BY position",
-                (tenant_id, uid, uid, strategy_id, strategy_id),
-            ).fetchall()
-        )
-        return [AuditEvent.model_validate_json(r[0]) for r in rows]
 
     # -- approver directory ---------------------------------------------------------------
     async def put_approver(self, tenant_id: str, user: str, roles: list[Role]) -> None:

@@ -10,6 +10,7 @@ APPEND_ONLY = (
     "chain_slots",
     "policy_versions",
     "risk_events",
+    "checkpoints",
 )
 
 SCHEMA = """
@@ -62,6 +63,14 @@ CREATE TABLE IF NOT EXISTS risk_events (
     strategy_id TEXT NOT NULL,
     data        TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS checkpoints (
+    path        TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL,
+    sequence    INTEGER NOT NULL,
+    data        TEXT NOT NULL,
+    UNIQUE (tenant_id, sequence)
+);
+
 CREATE INDEX IF NOT EXISTS risk_events_by_strategy ON risk_events (tenant_id, uid, strategy_id);
 """
 
@@ -75,6 +84,7 @@ _CLASHES = {
     "chain_slots": "path = NEW.path",
     "policy_versions": "path = NEW.path OR (tenant_id = NEW.tenant_id AND position = NEW.position)",
     "risk_events": "path = NEW.path OR position = NEW.position",
+    "checkpoints": "path = NEW.path OR (tenant_id = NEW.tenant_id AND sequence = NEW.sequence)",
 }
 
 

@@ -6,19 +6,23 @@ import json
 import sqlite3
 from pathlib import Path
 
-from governance.records import PromotionRecord, StrategyDoc
+from governance.policy import default_policy
+from governance.records import PromotionRecord
+from governance.registration import strategy_registration
 from governance.stages import Decision
 from governance.stages import LifecycleStage as S
 from store.sqlite import SqliteStore
 from tests.cli.support import in_store, ok, refused, sg
-from tests.store_contract.helpers import change
+from tests.store_contract.helpers import NOW, change
 
 
 def seed_chain(home: Path, steps: int = 3) -> list[PromotionRecord]:
     async def seed(store: SqliteStore) -> list[PromotionRecord]:
-        doc = StrategyDoc(tenant_id="demo", uid="quant", strategy_id="s1")
-        await store.register_strategy(doc)
-        await store.register_strategy(doc.model_copy(update={"strategy_id": "s2"}))
+        await store.put_policy("demo", default_policy("v1"))  # the version the records cite
+        for sid in ("s1", "s2"):
+            await store.register_strategy(
+                *strategy_registration("demo", "quant", sid, S.OBSERVE, NOW, NOW)
+            )
         for _ in range(steps):
             now = await store.get_strategy("demo", "quant", "s1")
             assert now is not None
@@ -61,9 +65,10 @@ def test_records_list_and_verify(tmp_path: Path) -> None:
             "--json",
         )
     )
-    assert one == {
+    assert one["chains"] == {
         "quant/s1": {"ok": True, "checked": 3, "first_broken_record_id": None, "reason": None}
     }
+    assert one["ok"] is True and one["audit"]["checked"] == 5 and one["findings"] == []
     refused(
         sg(tmp_path, "records", "verify", "--tenant", "demo", "--uid", "x", "--strategy", "y"),
         "x/y",
@@ -84,7 +89,7 @@ def test_records_verify_names_an_altered_record(tmp_path: Path) -> None:
     assert f"quant/s1: 2 records, BROKEN at record {victim}: record_hash" in verify.stdout
     assert "quant/s1" in verify.stderr and "quant/s2: 0 records, ok" in verify.stdout
     as_json = sg(tmp_path, "records", "verify", "--tenant", "demo", "--json")
-    assert json.loads(as_json.stdout)["quant/s1"]["first_broken_record_id"] == victim
+    assert json.loads(as_json.stdout)["chains"]["quant/s1"]["first_broken_record_id"] == victim
     assert as_json.returncode == 1
 
 

@@ -20,6 +20,8 @@ APPEND_ONLY = [
     "/tenants/{tenantId}/audit_events/{eventId}",
     "/tenants/{tenantId}/governance/promotion_policy/versions/{version}",
     "/tenants/{tenantId}/governance/evaluation_reports/reports/{metricsHash}",
+    "/tenants/{tenantId}/auditChainHead/current/links/{sequence}",
+    "/tenants/{tenantId}/governance/checkpoints/items/{sequence}",
 ]
 TENANT_READABLE = [
     "/tenants/{tenantId}/users/{uid}/strategies/{strategyId}",

@@ -6,7 +6,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from governance.records import StrategyDoc
+from governance.audit_chain import unchained
+from governance.records import AuditEvent, StrategyDoc
 from governance.report import (
     Comparator,
     Criterion,
@@ -103,3 +104,8 @@ def sample_report(verdict: Verdict = Verdict.ELIGIBLE, hit_rate: float = 0.56) -
         ],
         series=ReportSeries(equity=[(20_000, 1.0), (20_001, 1.01)]),
     ).hashed()
+
+
+def unchained_all(events: list[AuditEvent]) -> list[AuditEvent]:
+    """The events as their callers built them (without the chain fields the store added)."""
+    return [unchained(e) for e in events]

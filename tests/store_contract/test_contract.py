@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from governance.audit_chain import unchained
 from governance.errors import RecordConflict
 from governance.identity import TokenKind, hash_token, new_token_record
 from governance.live import TokenRefused, issue
@@ -17,7 +18,7 @@ from governance.risk_events import RiskEventKind, StoredRiskEvent
 from governance.roles import Role
 from governance.stages import LifecycleStage as S
 from store.port import GovernanceStore
-from tests.store_contract.helpers import NOW, change, registered, sample_report
+from tests.store_contract.helpers import NOW, change, registered, sample_report, unchained_all
 
 
 async def test_policy_versions(store: GovernanceStore, tenant: str) -> None:
@@ -65,14 +66,14 @@ async def test_registration_writes_document_and_event_together_or_neither(
     doc, event = strategy_registration(tenant, "quant", "reg", S.SHADOW, entered, NOW)
     assert await store.register_strategy(doc, event) == doc
     assert await store.get_strategy(tenant, "quant", "reg") == doc
-    assert await store.list_audit_events(tenant, "quant", "reg") == [event]
+    assert unchained_all(await store.list_audit_events(tenant, "quant", "reg")) == [event]
     # Registering it again is refused and writes nothing: no second event, no changed doc.
     again, again_event = strategy_registration(tenant, "quant", "reg", S.PAPER, entered, NOW)
     with pytest.raises(RecordConflict) as twice:
         await store.register_strategy(again, again_event)
     assert twice.value.field == "strategy_id"
     assert await store.get_strategy(tenant, "quant", "reg") == doc
-    assert await store.list_audit_events(tenant, "quant", "reg") == [event]
+    assert unchained_all(await store.list_audit_events(tenant, "quant", "reg")) == [event]
     # An event id already taken (by another strategy's history) refuses the document too.
     fresh, _ = strategy_registration(tenant, "quant", "late", S.OBSERVE, entered, NOW)
     clash = event.model_copy(update={"strategy_id": "late"})
@@ -189,7 +190,8 @@ async def test_an_audit_event_is_read_back_by_id(store: GovernanceStore, tenant:
     )
     assert await store.get_audit_event(tenant, "risk-1") is None
     await store.append_audit_event(event)
-    assert await store.get_audit_event(tenant, "risk-1") == event
+    stored = await store.get_audit_event(tenant, "risk-1")
+    assert stored is not None and unchained(stored) == event
 
 
 async def test_system_status(store: GovernanceStore, tenant: str) -> None:
@@ -256,9 +258,9 @@ async def test_audit_events_are_create_only(store: GovernanceStore, tenant: str)
     with pytest.raises(RecordConflict) as refused:
         await store.append_audit_event(first.model_copy(update={"event_type": "rewritten"}))
     assert refused.value.field == "event_id"
-    assert await store.list_audit_events(tenant) == [first, second]  # in append order
-    assert await store.list_audit_events(tenant, uid="ada") == [second]
-    assert await store.list_audit_events(tenant, strategy_id="s9") == [second]
+    assert unchained_all(await store.list_audit_events(tenant)) == [first, second]  # in order
+    assert unchained_all(await store.list_audit_events(tenant, uid="ada")) == [second]
+    assert unchained_all(await store.list_audit_events(tenant, strategy_id="s9")) == [second]
 
 
 async def test_tenants_are_isolated(store: GovernanceStore, tenant: str) -> None:

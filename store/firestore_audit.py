@@ -1,0 +1,117 @@
+"""The one place FirestoreStore writes audit events (contract C1): linked into the tenant's hash
+chain inside the batch of the write they belong to.
+
+`append_audit` adds to a batch the create-only link document of each event's chain position
+(`tenants/{t}/auditChainHead/current/links/{seq}`), then the event, then the head. Two writers
+that read the same head race on the link's create: one batch lands, the other lands nothing
+and starts over from a fresh head. Callers put it before their other writes (a stage change
+puts its chain slot first, see firestore_commit.OWN_SLOT) because the Node emulator keeps the
+writes of a batch before a failing create (measured); real Firestore applies a batch
+atomically. The emulator also ignores `last_update_time` preconditions, so the head alone
+could not settle a race. Every caller reads the head in the round trip of its other reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from governance.audit_chain import AuditHead, link
+from governance.checkpoint import Checkpoint
+from governance.errors import PreconditionFailed, RecordConflict
+from governance.records import AuditEvent
+from store import paths
+from store.firestore_docs import audit_doc
+
+CHECKPOINT_JSON = "checkpoint_json"  # stored as text: it reads back exactly as signed
+CREATE_RACE = (gexc.AlreadyExists, gexc.Conflict, gexc.FailedPrecondition)
+# Attempts of a write whose audit link another writer of the tenant took first.
+AUDIT_ATTEMPTS = 50
+
+
+def head_ref(client: firestore.AsyncClient, tenant_id: str) -> Any:
+    return client.document(paths.audit_head(tenant_id))
+
+
+def head_of(data: dict[str, Any] | None) -> AuditHead | None:
+    return AuditHead.model_validate(data) if data else None
+
+
+def append_audit(
+    client: firestore.AsyncClient,
+    batch: Any,
+    tenant_id: str,
+    events: Sequence[AuditEvent],
+    head: AuditHead | None,
+) -> AuditHead | None:
+    """Add `events`, linked after `head`, to `batch`; the new head (unchanged if no events)."""
+    linked: list[AuditEvent] = []
+    for event in events:
+        one, head = link(event, head)
+        linked.append(one)
+        batch.create(
+            client.document(paths.audit_link(tenant_id, head.audit_sequence)),
+            {"event_id": head.event_id, "event_hash": head.event_hash},
+        )
+    for one in linked:
+        batch.create(client.document(paths.audit_event(tenant_id, one.event_id)), audit_doc(one))
+    if head is not None and linked:
+        batch.set(head_ref(client, tenant_id), head.model_dump(mode="json"))
+    return head
+
+
+def contention() -> PreconditionFailed:
+    return PreconditionFailed(
+        f"the tenant's audit chain kept moving during {AUDIT_ATTEMPTS} attempts",
+        field="audit_chain",
+    )
+
+
+async def back_off() -> None:
+    """A short random pause before re-reading a head another writer moved (spreads retries)."""
+    await asyncio.sleep(random.uniform(0.001, 0.02))
+
+
+async def put_checkpoint(
+    client: firestore.AsyncClient, checkpoint: Checkpoint, event: AuditEvent
+) -> None:
+    """Create-only under its sequence, in one batch with its audit event."""
+    body = checkpoint.body
+    ref = client.document(paths.checkpoint(body.tenant_id, body.sequence))
+    data = {"sequence": body.sequence, CHECKPOINT_JSON: checkpoint.model_dump_json()}
+    for _ in range(AUDIT_ATTEMPTS):
+        snaps = {
+            s.reference.path: s
+            async for s in client.get_all([ref, head_ref(client, body.tenant_id)])
+        }
+        found, head = (snaps.get(r.path) for r in (ref, head_ref(client, body.tenant_id)))
+        if found is not None and found.exists:
+            raise RecordConflict(f"checkpoint #{body.sequence} already exists", field="checkpoint")
+        batch = client.batch()
+        append_audit(
+            client,
+            batch,
+            body.tenant_id,
+            [event],
+            head_of(head.to_dict() if head and head.exists else None),
+        )
+        batch.create(ref, data)
+        try:
+            await batch.commit()
+            return
+        except CREATE_RACE:
+            await back_off()
+    raise contention()
+
+
+async def list_checkpoints(client: firestore.AsyncClient, tenant_id: str) -> list[Checkpoint]:
+    docs = [
+        s.to_dict() or {} async for s in client.collection(paths.checkpoints(tenant_id)).stream()
+    ]
+    docs.sort(key=lambda d: int(d["sequence"]))
+    return [Checkpoint.model_validate_json(d[CHECKPOINT_JSON]) for d in docs]
