@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # rich is loaded when a table is drawn: `gate check` is on a 
     from rich.console import Console
 
 _JSON_ERRORS = False
-FIELD_PREFIX = re.compile(r"^(--?[\w-]+|[a-z_][\w.\[\]]*): ")
+FIELD_PREFIX = re.compile(r"^(--?[\w-]+|[a-z_][\w.\[\]]*|[A-Z][A-Z0-9_]+): ")
 
 
 def json_errors(on: bool = True) -> None:

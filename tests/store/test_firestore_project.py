@@ -96,8 +96,13 @@ def test_the_cli_refuses_to_start_naming_the_variable(
     listing = ("records", "list", "--tenant", "demo", "--json")
     result = sg(home, *listing, STRATGATE_STORE="firestore")
     assert result.returncode == 2, (result.stdout, result.stderr)
-    assert result.stderr.startswith("error: FIRESTORE_PROJECT: not set"), result.stderr
-    assert "GOOGLE_CLOUD_PROJECT" in result.stderr
+    # Under --json the refusal is the API's error body, on stdout, naming the variable.
+    refusal = json.loads(result.stdout)
+    assert refusal["field"] == "FIRESTORE_PROJECT", refusal
+    assert refusal["message"].startswith("FIRESTORE_PROJECT: not set"), refusal
+    assert "GOOGLE_CLOUD_PROJECT" in refusal["message"]
+    plain = sg(home, *listing[:-1], STRATGATE_STORE="firestore")
+    assert plain.stderr.startswith("error: FIRESTORE_PROJECT: not set"), plain.stderr
     named = sg(
         home,
         *listing,
