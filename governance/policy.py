@@ -272,6 +272,11 @@ class PromotionPolicy(_Strict):
     waived: Annotated[list[PolicyWaiver], Field(max_length=64)] = []
     updated_at: datetime | None = None
     updated_by: str | None = None
+    # Stamped by the store when the version is published (governance/policy_chain.py): the
+    # proposal it came from, and the version's place in the tenant's hash chain of policies.
+    proposal_id: str | None = None
+    prev_policy_hash: str | None = None
+    policy_hash: str | None = None
 
     @model_validator(mode="before")
     @classmethod

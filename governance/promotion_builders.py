@@ -54,6 +54,7 @@ def promotion_change(
     now: datetime,
     live_enabled_until: datetime | None = None,
     fingerprint: RuntimeFingerprint | None = None,
+    policy_hash: str | None = None,
 ) -> StageChange:
     unfreeze = request.decision == Decision.UNFREEZE
     return StageChange(
@@ -81,6 +82,7 @@ def promotion_change(
         request_status=RequestStatus.APPROVED,
         correlation_id=request.correlation_id or request.request_id,
         audit_details={"request_id": request.request_id, "reason": request.reason},
+        policy_hash=policy_hash,
     )
 
 

@@ -133,8 +133,10 @@ class PromotionRequest(_Doc):
     updated_at: UtcDatetime | None = None
 
 
-class PromotionRecord(_Doc):
+class PromotionRecord(_Evolving):
     """Immutable, hash-chained source of truth for one stage change (spec 3D)."""
+
+    ADDED = ("policy_hash",)
 
     record_id: Identifier
     tenant_id: Identifier
@@ -160,6 +162,9 @@ class PromotionRecord(_Doc):
     correlation_id: str | None = None
     prev_record_hash: str | None = None
     record_hash: str
+    # The cited policy version's `policy_hash` (governance/policy_chain.py); absent on records
+    # written before policies were chained, which therefore hash as they did.
+    policy_hash: str | None = None
 
 
 class Severity(StrEnum):

@@ -12,3 +12,5 @@ class Role(StrEnum):
     FINAL_AUTHORIZER = "final_authorizer"
     # May cancel any request of the tenant; never counts as an approval.
     ADMIN = "admin"
+    # Approves changes of the tenant's promotion policy (never a promotion).
+    POLICY_APPROVER = "policy_approver"

@@ -68,6 +68,7 @@ class StageChange(BaseModel):
     # Written in the same transaction: the risk event's own audit entry, so a demotion and
     # the record that it was applied land together or not at all.
     companion_event: AuditEvent | None = None
+    policy_hash: str | None = None
 
 
 def check_precondition(change: StageChange, doc: StrategyDoc | None) -> StrategyDoc:
@@ -157,6 +158,7 @@ def build_record(change: StageChange, doc: StrategyDoc) -> PromotionRecord:
         "live_enabled_until": change.live_enabled_until,
         "correlation_id": change.correlation_id,
         "prev_record_hash": doc.last_record_hash,
+        "policy_hash": change.policy_hash,
     }
     unsigned = PromotionRecord.model_validate({**fields, "record_hash": ""})
     return unsigned.model_copy(update={"record_hash": record_hash(unsigned)})
@@ -207,6 +209,7 @@ def audit_event_for(change: StageChange, record: PromotionRecord) -> AuditEvent:
             "reason_code": record.reason_code,
             "policy_version": record.policy_version,
             "record_hash": record.record_hash,
+            **({"policy_hash": record.policy_hash} if record.policy_hash else {}),
             **change.audit_details,
         },
     )
@@ -227,6 +230,7 @@ def same_commit(existing: PromotionRecord, change: StageChange) -> bool:
         and existing.decision == change.decision
         and existing.reason_code == change.reason_code
         and existing.policy_version == change.policy_version
+        and existing.policy_hash == change.policy_hash
         and existing.requested_by == change.requested_by
         and existing.requested_at == change.requested_at
         and existing.effective_at == change.effective_at

@@ -10,6 +10,7 @@ APPEND_ONLY = (
     "chain_slots",
     "policy_versions",
     "risk_events",
+    "policy_approvals",
 )
 
 SCHEMA = """
@@ -63,6 +64,14 @@ CREATE TABLE IF NOT EXISTS risk_events (
     data        TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS risk_events_by_strategy ON risk_events (tenant_id, uid, strategy_id);
+
+CREATE TABLE IF NOT EXISTS policy_approvals (
+    position    INTEGER PRIMARY KEY AUTOINCREMENT,
+    path        TEXT NOT NULL UNIQUE,
+    tenant_id   TEXT NOT NULL,
+    proposal_id TEXT NOT NULL,
+    data        TEXT NOT NULL
+);
 """
 
 
@@ -75,6 +84,7 @@ _CLASHES = {
     "chain_slots": "path = NEW.path",
     "policy_versions": "path = NEW.path OR (tenant_id = NEW.tenant_id AND position = NEW.position)",
     "risk_events": "path = NEW.path OR position = NEW.position",
+    "policy_approvals": "path = NEW.path OR position = NEW.position",
 }
 
 

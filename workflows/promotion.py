@@ -248,6 +248,7 @@ class PromotionWorkflow:
             report=s.report if self.request.decision == Decision.PROMOTE else None,
             now=now,
             live_enabled_until=live_until,
+            policy_hash=s.policy.policy_hash,
         )
         record, refused = await self.calls.commit(change)
         if refused is not None:
