@@ -136,6 +136,7 @@ FIELD_VALUES: dict[str, list[Any]] = {
     "live_enabled_until": [None, NOW],
     "correlation_id": [None, "trace-1"],
     "prev_record_hash": [None, "ab" * 32, "cd" * 32],
+    "policy_hash": [None, "ab" * 32, "cd" * 32],
 }
 
 

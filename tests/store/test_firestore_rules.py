@@ -20,10 +20,13 @@ APPEND_ONLY = [
     "/tenants/{tenantId}/audit_events/{eventId}",
     "/tenants/{tenantId}/governance/promotion_policy/versions/{version}",
     "/tenants/{tenantId}/governance/evaluation_reports/reports/{metricsHash}",
+    "/tenants/{tenantId}/governance/promotion_policy/chain/{slot}",
+    "/tenants/{tenantId}/policyProposals/{proposalId}/approvals/{approverKey}",
 ]
 TENANT_READABLE = [
     "/tenants/{tenantId}/users/{uid}/strategies/{strategyId}",
     "/tenants/{tenantId}/governance/promotion_requests/requests/{requestId}",
+    "/tenants/{tenantId}/policyProposals/{proposalId}",
 ]
 
 
