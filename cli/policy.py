@@ -19,7 +19,6 @@ from app import policy as uc
 from app.policy import Published, show_policy
 from cli import api_client
 from cli.common import Comment, Json, Reason, Tenant, emit_json, fail, run
-from cli.identity import api_session
 from cli.session import local_operator, local_ports
 from governance.policy import PolicyInvalid, PromotionPolicy, default_policy, parse_policy
 from governance.policy_chain import PolicyChainVerification
@@ -149,6 +148,10 @@ def set_policy(
 def _through_api(
     api: str | None, as_user: str | None, method: str, path: str, body: dict[str, Any] | None
 ) -> Any:
+    # Loaded only here: finding the running stack imports Temporal, which `policy show` and
+    # the other store-side commands must not load.
+    from cli.identity import api_session
+
     async def go() -> Any:
         session = api_session(api, as_user)
         return api_client.call(session.base_url, method, path, body, token=session.token)

@@ -96,9 +96,7 @@ async def state(store: GovernanceStore, tenant: str) -> tuple[object, ...]:
 async def test_bootstrap_once_then_proposals_only(store: GovernanceStore, tenant: str) -> None:
     first = await bootstrap(store, tenant)
     assert first.policy_hash and first.prev_policy_hash is None
-    assert [e.event_type for e in await store.list_audit_events(tenant)] == [
-        "policy.bootstrapped"
-    ]
+    assert [e.event_type for e in await store.list_audit_events(tenant)] == ["policy.bootstrapped"]
     before = await state(store, tenant)
     with pytest.raises(GovernanceError) as refused:
         await bootstrap(store, tenant)
@@ -128,7 +126,12 @@ async def test_non_weakening_change_publishes_after_one_approval(
     assert [v.policy_version for v in versions] == ["v1", "v2"]
     assert verify_policy_chain(versions, current).ok
     types = [e.event_type for e in await store.list_audit_events(tenant)]
-    assert types == ["policy.bootstrapped", "policy.proposed", "policy.approved", "policy.published"]
+    assert types == [
+        "policy.bootstrapped",
+        "policy.proposed",
+        "policy.approved",
+        "policy.published",
+    ]
     # Closed now: any further decision is refused and writes nothing.
     before = await state(store, tenant)
     for by in ("grace", "frank"):
@@ -205,7 +208,10 @@ async def test_reject_and_withdraw_close_without_publishing(
     withdrawn = await store.decide_policy_proposal(
         decision(tenant, b, "quant", action=ProposalAction.WITHDRAW)
     )
-    assert (rejected.status, withdrawn.status) == (ProposalStatus.REJECTED, ProposalStatus.WITHDRAWN)
+    assert (rejected.status, withdrawn.status) == (
+        ProposalStatus.REJECTED,
+        ProposalStatus.WITHDRAWN,
+    )
     assert rejected.closed_by == "frank" and withdrawn.closed_by == "quant"
     assert [v.policy_version for v in await store.list_policy_versions(tenant)] == ["v1"]
     listed = await store.list_policy_proposals(tenant)
