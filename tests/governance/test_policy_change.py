@@ -57,7 +57,7 @@ def proposal(policy: PromotionPolicy, current: PromotionPolicy | None) -> Policy
 
 V1 = chain_version(default_policy("v1"), None)
 
-WEAKENINGS = {
+WEAKENINGS: dict[str, dict[str, Any]] = {
     "fewer final authorizers": {
         "approval_matrix__paper_to_live__roles": [
             "risk_approver",
@@ -82,7 +82,7 @@ WEAKENINGS = {
     "looser loss breaker": {"risk_thresholds__daily_loss_limit": 0.05},
     "breaker not critical": {"risk_thresholds__drawdown_breaker_critical": False},
 }
-NOT_WEAKENING = {
+NOT_WEAKENING: dict[str, dict[str, Any]] = {
     "more LIVE sessions": {"stability_windows__paper_to_live__min_sessions": 30},
     "shorter enablement": {"live_controls__enablement_seconds": 3_600},
     "tighter loss breaker": {"risk_thresholds__daily_loss_limit": 0.01},
