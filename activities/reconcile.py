@@ -38,7 +38,12 @@ async def reconcile_breaker(
         if doc is None or not doc.breaker_active():
             return doc, None
         policy = await store.get_policy(doc.tenant_id)
-        change = breaker_demotion(doc, policy.policy_version if policy else None, now)
+        change = breaker_demotion(
+            doc,
+            policy.policy_version if policy else None,
+            now,
+            policy_hash=policy.policy_hash if policy else None,
+        )
         assert change is not None
         try:
             record = await store.commit_stage_change(change)

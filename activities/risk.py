@@ -262,6 +262,7 @@ class RiskActivities:
             now=inp.now,
             fingerprint=self.fingerprint,
             companion_event=self._audit(inp, action, marker, inp.record_id),
+            policy_hash=policy.policy_hash if policy else None,
         )
         try:
             record = await self.store.commit_stage_change(change)

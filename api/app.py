@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from api import errors, observability, ui
 from api.body_guard import BodyGuard
 from api.deps import ApiDeps
+from api.routes_policy import router as policy_router
 from api.routes_registry import router as registry_router
 from api.routes_requests import router as requests_router
 
@@ -27,6 +28,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
     observability.install(app)
     app.include_router(requests_router)
     app.include_router(registry_router)
+    app.include_router(policy_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

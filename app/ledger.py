@@ -71,6 +71,7 @@ async def load_ledger(store: GovernanceStore, tenant_id: str) -> Ledger:
             for n, p in enumerate(versions, start=1)
         ],
         current_policy_hash=policy_hash(current.model_dump(mode="json")) if current else None,
+        policy_documents=versions,
         checkpoints=await store.list_checkpoints(tenant_id),
         problems=problems,
     )

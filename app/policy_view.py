@@ -7,8 +7,8 @@ from pydantic import BaseModel
 from app.ports import Ports
 from governance.errors import NotFound
 from governance.identity import Principal, require_person, require_tenant
-from governance.policy import PromotionPolicy
-from governance.policy_diff import FieldChange, policy_diff
+from governance.policy import PromotionPolicy, default_policy
+from governance.policy_diff import FieldChange, diff_policies
 
 
 class PolicyVersionView(BaseModel):
@@ -35,6 +35,9 @@ async def policy_version(
         policy=versions[at],
         previous=previous,
         current=at == len(versions) - 1,
-        changes=policy_diff(previous, versions[at]),
+        # The first version is compared with the spec's defaults, as its proposal was.
+        changes=diff_policies(
+            previous, versions[at], default_policy(versions[at].policy_version)
+        ).changes,
         versions=[p.policy_version for p in versions],
     )

@@ -120,6 +120,7 @@ async def freeze(
             to_stage=doc.lifecycle_stage,
             reason_code="manual_freeze",
             policy_version=policy.policy_version if policy else None,
+            policy_hash=policy.policy_hash if policy else None,
             requested_by=who.subject,
             requested_at=now,
             effective_at=now,

@@ -2,14 +2,16 @@
 
 Tenant `demo` (production: approvals are required), requester `quant`, approvers alice
 (strategy_reviewer), bob (risk_approver), carol (ops_approver), dave and erin
-(final_authorizer); strategies quant/momo-edge (a real edge) and quant/noise (none). Seeding is
-idempotent: a second `stratgate up --demo` finds what is there and keeps it.
+(final_authorizer), frank and grace (policy_approver: two, so a change that weakens LIVE
+controls can be shown being approved); strategies quant/momo-edge (a real edge) and quant/noise
+(none). Seeding is idempotent: a second `stratgate up --demo` finds what is there and keeps it.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -20,6 +22,7 @@ from evidence.synthetic import Spec, generate
 from governance.errors import GovernanceError
 from governance.identity import TokenKind, new_token_record
 from governance.policy import PromotionPolicy, default_policy
+from governance.policy_change import bootstrap_event, bootstrap_version
 from governance.registration import strategy_registration
 from governance.roles import Role
 from governance.stages import LifecycleStage
@@ -36,6 +39,8 @@ PEOPLE = {
     "dave": [Role.FINAL_AUTHORIZER],
     "erin": [Role.FINAL_AUTHORIZER, Role.DESIGNATED_PERSON],
     "root": [Role.ADMIN],
+    "frank": [Role.POLICY_APPROVER],
+    "grace": [Role.POLICY_APPROVER],
 }
 STRATEGIES = {"momo-edge": 0.15, "noise": 0.0}
 
@@ -53,7 +58,13 @@ def demo_policy() -> PromotionPolicy:
 
 async def seed_demo(store: GovernanceStore, client: Client, settings: Settings) -> str:
     if await store.get_policy(TENANT) is None:
-        await store.put_policy(TENANT, demo_policy())
+        # The tenant's first policy, recorded as a bootstrap; every later one is proposed.
+        by, now = "stratgate up --demo", datetime.now(UTC)
+        version = bootstrap_version(demo_policy(), by=by, at=now)
+        event = bootstrap_event(
+            event_id=str(uuid.uuid4()), tenant_id=TENANT, version=version, by=by, at=now
+        )
+        await store.bootstrap_policy(TENANT, version, event)
     for user, roles in PEOPLE.items():
         await store.put_approver(TENANT, user, roles)
     source = FileEvidenceSource(settings.evidence_dir)

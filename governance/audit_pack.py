@@ -206,6 +206,18 @@ def _is_incident(event: AuditEvent) -> bool:
     return not own and event.severity.value != "info"
 
 
+def _policy_actor(details: dict[str, Any]) -> str | None:
+    """Who acted in a policy event: the approver (all of them on publication), else the
+    proposer (governance/policy_change.py names them so)."""
+    for key in ("by", "approved_by", "proposed_by"):
+        value = details.get(key)
+        if isinstance(value, list) and value:
+            return ", ".join(str(v) for v in value)
+        if value:
+            return str(value)
+    return None
+
+
 def _text(details: dict[str, Any], key: str) -> str | None:
     value = details.get(key)
     return None if value is None else str(value)
@@ -282,7 +294,7 @@ def _policy_changes(
         PolicyEvent(
             event_type=e.event_type,
             ts=e.ts,
-            by=_text(e.details, "by") or _text(e.details, "approved_by") or e.correlation_id,
+            by=_policy_actor(e.details) or e.correlation_id,
             details=e.details,
         )
         for e in events

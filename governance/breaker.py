@@ -25,7 +25,10 @@ def breaker_reason(doc: StrategyDoc) -> str:
 
 
 def breaker_demotion(
-    doc: StrategyDoc, policy_version: str | None, discovered_at: datetime
+    doc: StrategyDoc,
+    policy_version: str | None,
+    discovered_at: datetime,
+    policy_hash: str | None = None,
 ) -> StageChange | None:
     """The record of a breaker's demotion found on `doc`, or None if no breaker holds it down.
 
@@ -65,4 +68,5 @@ def breaker_demotion(
             "discovered_at": discovered_at.isoformat(),
             "shadow_mode_reason": reason,
         },
+        policy_hash=policy_hash,
     )

@@ -40,6 +40,7 @@ from governance.ledger import (
     verify_ledger,
 )
 from governance.merkle import InclusionProof
+from governance.policy import load_stored_policy
 from governance.records import AuditEvent, PromotionRecord, StrategyDoc
 
 T = TypeVar("T")
@@ -164,6 +165,14 @@ def read_bundle(files: dict[str, bytes]) -> ParsedBundle:
         )
 
     policies = _parse_lines(files, "policies.jsonl", policy_line, problems, "policy")
+    unparsed: list[Finding] = []  # already named through `policies` above
+    documents = _parse_lines(
+        files,
+        "policies.jsonl",
+        lambda line: load_stored_policy(json.loads(line)["policy"]),
+        unparsed,
+        "policy",
+    )
     head_raw = json.loads(files.get("audit_head.json", b"null") or b"null")
     current = json.loads(files.get("current_policy.json", b"null") or b"null")
     ledger = Ledger(
@@ -183,6 +192,7 @@ def read_bundle(files: dict[str, bytes]) -> ParsedBundle:
         audit_head=AuditHead.model_validate(head_raw) if head_raw else None,
         policies=policies,
         current_policy_hash=policy_hash(current) if current is not None else None,
+        policy_documents=[] if unparsed else documents,
         checkpoints=_parse_lines(
             files, "checkpoints.jsonl", Checkpoint.model_validate_json, problems, "checkpoint"
         ),

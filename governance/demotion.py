@@ -39,6 +39,7 @@ def demotion_change(
     now: datetime,
     fingerprint: RuntimeFingerprint | None = None,
     companion_event: AuditEvent | None = None,
+    policy_hash: str | None = None,
 ) -> StageChange:
     assert action.decision in (Decision.DEMOTE, Decision.FREEZE)
     return StageChange(
@@ -64,6 +65,7 @@ def demotion_change(
         severity=action.severity,
         audit_details={"risk_event_id": event.event_id, "kind": event.kind.value},
         companion_event=companion_event,
+        policy_hash=policy_hash,
     )
 
 

@@ -37,6 +37,7 @@ from governance.ledger_model import (
     policy_hash,
 )
 from governance.merkle import InclusionProof
+from governance.policy_chain import verify_policy_chain
 from governance.records import AuditEvent, PromotionRecord, StrategyDoc
 from governance.stage_change import EVENT_TYPE
 from governance.stages import LifecycleStage, rank, stage_for_execution_mode
@@ -224,7 +225,24 @@ def _policy_findings(ledger: Ledger) -> Iterable[Finding]:
         )
     elif not ledger.policies and ledger.current_policy_hash is not None:
         yield Finding(kind="policy", subject="current", reason="a current policy with no versions")
+    if ledger.policy_documents:
+        chain = verify_policy_chain(ledger.policy_documents, None)
+        if not chain.ok:
+            yield Finding(
+                kind="policy",
+                subject=chain.first_broken_version or "chain",
+                reason=f"policy chain: {chain.reason}",
+            )
+    stamped = {p.policy_version: p.policy_hash for p in ledger.policy_documents}
     for r in ledger.records:
+        cited = stamped.get(r.policy_version or "")
+        if r.policy_hash is not None and cited is not None and cited != r.policy_hash:
+            yield Finding(
+                kind="policy",
+                subject=r.policy_version or "",
+                reason=f"record {r.record_id} cites policy hash {r.policy_hash[:12]}, the stored "
+                f"version's is {cited[:12]}",
+            )
         if r.policy_version is not None and r.policy_version not in versions:
             yield Finding(
                 kind="policy",

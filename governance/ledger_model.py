@@ -8,6 +8,7 @@ from governance.audit_chain import AuditChainVerification, AuditHead
 from governance.chain import ChainSlot, ChainVerification
 from governance.checkpoint import Checkpoint
 from governance.hashing import canonical_hash
+from governance.policy import PromotionPolicy
 from governance.records import AuditEvent, PromotionRecord, StrategyDoc
 
 Key = tuple[str, str]
@@ -48,6 +49,9 @@ class Ledger(BaseModel):
     audit_head: AuditHead | None = None
     policies: list[PolicyEntry] = Field(default_factory=list)
     current_policy_hash: str | None = None
+    # The versions themselves, for their own hash chain (governance/policy_chain.py) and the
+    # `policy_hash` each record cites.
+    policy_documents: list[PromotionPolicy] = Field(default_factory=list)
     checkpoints: list[Checkpoint] = Field(default_factory=list)
     problems: list[Finding] = Field(default_factory=list)
 

@@ -288,6 +288,11 @@ class PromotionPolicy(_Strict):
     updated_by: str | None = None
     # What a PAPER and a LIVE strategy may trade; snapshotted by the record of each promotion.
     limit_envelopes: LimitEnvelopes = LimitEnvelopes()
+    # Stamped by the store when the version is published (governance/policy_chain.py): the
+    # proposal it came from, and the version's place in the tenant's hash chain of policies.
+    proposal_id: str | None = None
+    prev_policy_hash: str | None = None
+    policy_hash: str | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -58,6 +58,7 @@ def promotion_change(
     live_enabled_until: datetime | None = None,
     fingerprint: RuntimeFingerprint | None = None,
     policy: PromotionPolicy | None = None,
+    policy_hash: str | None = None,
 ) -> StageChange:
     """With `policy` (the one the request was decided under), a promotion to LIVE gets its
     enablement period and a promotion into PAPER or LIVE its limit envelope from it."""
@@ -93,6 +94,7 @@ def promotion_change(
         correlation_id=request.correlation_id or request.request_id,
         audit_details={"request_id": request.request_id, "reason": request.reason},
         limit_envelope=limit_envelope,
+        policy_hash=policy_hash,
     )
 
 

@@ -145,7 +145,7 @@ class PromotionRequest(_Doc):
 class PromotionRecord(_Evolving):
     """Immutable, hash-chained source of truth for one stage change (spec 3D)."""
 
-    ADDED = ("limit_envelope",)
+    ADDED = ("limit_envelope", "policy_hash")
 
     record_id: Identifier
     tenant_id: Identifier
@@ -173,6 +173,9 @@ class PromotionRecord(_Evolving):
     record_hash: str
     # A promotion into PAPER or LIVE: the stage's limits from the policy it was decided under.
     limit_envelope: LimitEnvelope | None = None
+    # The cited policy version's `policy_hash` (governance/policy_chain.py); absent on records
+    # written before policies were chained, which therefore hash as they did.
+    policy_hash: str | None = None
 
 
 class Severity(StrEnum):

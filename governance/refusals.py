@@ -42,3 +42,11 @@ class RefusalCode(StrEnum):
     UNAVAILABLE = "unavailable"
     GOVERNANCE_ERROR = "governance_error"
     UNKNOWN_TENANT = "unknown_tenant"
+    # Governed policy changes (governance/policy_change.py)
+    POLICY_SELF_APPROVAL = "policy_self_approval"
+    POLICY_ROLE_REQUIRED = "policy_role_required"
+    POLICY_DUPLICATE_APPROVAL = "policy_duplicate_approval"
+    POLICY_PROPOSAL_CLOSED = "policy_proposal_closed"
+    POLICY_VERSION_EXISTS = "policy_version_exists"
+    POLICY_PROPOSAL_STALE = "policy_proposal_stale"
+    POLICY_APPROVAL_REQUIRED = "policy_approval_required"

@@ -16,3 +16,5 @@ class Role(StrEnum):
     # off deployments (RTS 6 Art. 5). Where the policy requires one, at least one approver of
     # the transition must hold it in the directory.
     DESIGNATED_PERSON = "designated_person"
+    # Approves changes of the tenant's promotion policy (never a promotion).
+    POLICY_APPROVER = "policy_approver"

@@ -71,6 +71,7 @@ class StageChange(BaseModel):
     companion_event: AuditEvent | None = None
     # A promotion into PAPER or LIVE: the stage's limit envelope, snapshotted into the record.
     limit_envelope: LimitEnvelope | None = None
+    policy_hash: str | None = None
 
 
 def check_precondition(change: StageChange, doc: StrategyDoc | None) -> StrategyDoc:
@@ -161,6 +162,7 @@ def build_record(change: StageChange, doc: StrategyDoc) -> PromotionRecord:
         "correlation_id": change.correlation_id,
         "prev_record_hash": doc.last_record_hash,
         "limit_envelope": change.limit_envelope,
+        "policy_hash": change.policy_hash,
     }
     unsigned = PromotionRecord.model_validate({**fields, "record_hash": ""})
     return unsigned.model_copy(update={"record_hash": record_hash(unsigned)})
@@ -211,6 +213,7 @@ def audit_event_for(change: StageChange, record: PromotionRecord) -> AuditEvent:
             "reason_code": record.reason_code,
             "policy_version": record.policy_version,
             "record_hash": record.record_hash,
+            **({"policy_hash": record.policy_hash} if record.policy_hash else {}),
             **change.audit_details,
         },
     )
@@ -231,6 +234,7 @@ def same_commit(existing: PromotionRecord, change: StageChange) -> bool:
         and existing.decision == change.decision
         and existing.reason_code == change.reason_code
         and existing.policy_version == change.policy_version
+        and existing.policy_hash == change.policy_hash
         and existing.requested_by == change.requested_by
         and existing.requested_at == change.requested_at
         and existing.effective_at == change.effective_at

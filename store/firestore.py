@@ -30,6 +30,7 @@ from governance.errors import RecordConflict
 from governance.identity import ApiToken
 from governance.live import ConfirmationToken, TokenRefused, redeem
 from governance.policy import PromotionPolicy, load_stored_policy
+from governance.policy_change import PolicyProposal, ProposalDecision
 from governance.promotion import request_update_applies
 from governance.records import (
     AuditEvent,
@@ -46,7 +47,7 @@ from governance.stage_change import (
     StageChange,
 )
 from settings import Settings
-from store import firestore_audit, firestore_commit, paths
+from store import firestore_audit, firestore_commit, firestore_policy, paths
 from store.firestore_audit import append_audit, head_of, head_ref
 from store.firestore_docs import (
     POSITION,
@@ -117,24 +118,28 @@ class FirestoreStore:
         return load_stored_policy(data) if data else None
 
     async def put_policy(self, tenant_id: str, policy: PromotionPolicy) -> PromotionPolicy:
-        data = policy.model_dump(mode="json")
-        path = paths.policy_version(tenant_id, policy.policy_version)
-        if not await self._create(path, positioned(data)):
-            existing = unpositioned(await self._get(path) or {})
-            if existing != data:
-                raise RecordConflict(
-                    f"policy_version {policy.policy_version} already exists with other content; "
-                    "publish a new version",
-                    field="policy_version",
-                )
-        await self._set(paths.policy(tenant_id), data)
-        return policy
+        return await firestore_policy.put_policy(self.client, tenant_id, policy)
 
     async def list_policy_versions(self, tenant_id: str) -> list[PromotionPolicy]:
-        docs = sorted(
-            await self._list(paths.policy_versions(tenant_id)), key=lambda d: d["_position"]
-        )
-        return [load_stored_policy(unpositioned(d)) for d in docs]
+        return await firestore_policy.list_policy_versions(self.client, tenant_id)
+
+    async def bootstrap_policy(
+        self, tenant_id: str, version: PromotionPolicy, event: AuditEvent
+    ) -> PromotionPolicy:
+        return await firestore_policy.bootstrap_policy(self.client, tenant_id, version, event)
+
+    # -- policy changes -------------------------------------------------------------------
+    async def create_policy_proposal(self, proposal: PolicyProposal, event: AuditEvent) -> None:
+        await firestore_policy.create_proposal(self.client, proposal, event)
+
+    async def get_policy_proposal(self, tenant_id: str, proposal_id: str) -> PolicyProposal | None:
+        return await firestore_policy.get_proposal(self.client, tenant_id, proposal_id)
+
+    async def list_policy_proposals(self, tenant_id: str) -> list[PolicyProposal]:
+        return await firestore_policy.list_proposals(self.client, tenant_id)
+
+    async def decide_policy_proposal(self, decision: ProposalDecision) -> PolicyProposal:
+        return await firestore_policy.decide(self.client, decision)
 
     # -- strategies -----------------------------------------------------------------------
     async def register_strategy(

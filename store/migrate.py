@@ -73,6 +73,7 @@ def _replay(record: PromotionRecord, before: StrategyDoc, event: AuditEvent | No
         to_stage=record.to_stage,
         reason_code=record.reason_code,
         policy_version=record.policy_version,
+        policy_hash=record.policy_hash,
         requested_by=record.requested_by,
         requested_at=record.requested_at,
         effective_at=record.effective_at,

@@ -14,6 +14,8 @@ Policy versions keep their history under the policy document:
 
 from __future__ import annotations
 
+import hashlib
+
 
 def policy(tenant_id: str) -> str:
     return f"tenants/{tenant_id}/governance/promotion_policy"
@@ -25,6 +27,31 @@ def policy_versions(tenant_id: str) -> str:
 
 def policy_version(tenant_id: str, version: str) -> str:
     return f"{policy_versions(tenant_id)}/{version}"
+
+
+def policy_chain_slot(tenant_id: str, position: int) -> str:
+    """Firestore only: the create-only document that settles races for one position in the
+    tenant's chain of policy versions (SQLite: the table's unique position)."""
+    return f"{policy(tenant_id)}/chain/{position:010d}"
+
+
+def policy_proposals(tenant_id: str) -> str:
+    return f"tenants/{tenant_id}/policyProposals"
+
+
+def policy_proposal(tenant_id: str, proposal_id: str) -> str:
+    return f"{policy_proposals(tenant_id)}/{proposal_id}"
+
+
+def policy_approvals(tenant_id: str, proposal_id: str) -> str:
+    return f"{policy_proposal(tenant_id, proposal_id)}/approvals"
+
+
+def policy_approval(tenant_id: str, proposal_id: str, user: str) -> str:
+    """One approver's create-only approval, keyed by a hash of who approved (any subject an
+    identity provider issues is a valid document id that way)."""
+    key = hashlib.sha256(user.encode()).hexdigest()[:32]
+    return f"{policy_approvals(tenant_id, proposal_id)}/{key}"
 
 
 def strategies(tenant_id: str, uid: str) -> str:

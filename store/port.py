@@ -17,6 +17,7 @@ from governance.checkpoint import Checkpoint
 from governance.identity import ApiToken
 from governance.live import ConfirmationToken
 from governance.policy import PromotionPolicy
+from governance.policy_change import PolicyProposal, ProposalDecision
 from governance.records import AuditEvent, PromotionRecord, PromotionRequest, StrategyDoc
 from governance.report import EligibilityReport
 from governance.risk_events import StoredRiskEvent
@@ -26,11 +27,35 @@ from governance.stage_change import StageChange
 
 
 class PolicyStore(Protocol):
-    """Tenant policy, versioned: put adds a version and makes it current."""
+    """Tenant policy, versioned and hash-chained (governance/policy_chain.py): put adds a
+    version, chained to the last one, and makes it current; it returns the version as stored.
+    `put_policy` is the seeding and migration path: use cases publish through
+    `PolicyChangeStore`."""
 
     async def get_policy(self, tenant_id: str) -> PromotionPolicy | None: ...
     async def put_policy(self, tenant_id: str, policy: PromotionPolicy) -> PromotionPolicy: ...
     async def list_policy_versions(self, tenant_id: str) -> list[PromotionPolicy]: ...
+
+
+class PolicyChangeStore(Protocol):
+    """Governed policy changes (governance/policy_change.py), at
+    `tenants/{t}/policyProposals/{id}` with create-only approvals under it.
+
+    `decide_policy_proposal` applies governance's `plan_decision` in one transaction: the
+    approval, the proposal's new status and, once enough approvals are in, the new version,
+    the current policy and the audit events land together or not at all. A refusal writes
+    nothing. `bootstrap_policy` publishes a tenant's first version with its audit event, and
+    refuses once the tenant has any version."""
+
+    async def create_policy_proposal(self, proposal: PolicyProposal, event: AuditEvent) -> None: ...
+    async def get_policy_proposal(
+        self, tenant_id: str, proposal_id: str
+    ) -> PolicyProposal | None: ...
+    async def list_policy_proposals(self, tenant_id: str) -> list[PolicyProposal]: ...
+    async def decide_policy_proposal(self, decision: ProposalDecision) -> PolicyProposal: ...
+    async def bootstrap_policy(
+        self, tenant_id: str, version: PromotionPolicy, event: AuditEvent
+    ) -> PromotionPolicy: ...
 
 
 class StrategyRecords(Protocol):
@@ -135,6 +160,7 @@ class SystemStatusStore(Protocol):
 
 class GovernanceStore(
     PolicyStore,
+    PolicyChangeStore,
     StrategyRecords,
     RequestStore,
     RiskHistory,

@@ -13,7 +13,6 @@ from typing import Any
 
 from governance.chain import ChainSlot, stored_record
 from governance.errors import PreconditionFailed, RecordConflict
-from governance.policy import PromotionPolicy, load_stored_policy
 from governance.promotion import request_update_applies
 from governance.records import (
     AuditEvent,
@@ -33,52 +32,10 @@ from governance.stage_change import (
     plan_commit,
 )
 from store import paths
-from store.sqlite_audit import SqliteAudit
+from store.sqlite_policy import SqlitePolicy
 
 
-class SqliteStore(SqliteAudit):
-    # -- policy ---------------------------------------------------------------------------
-    async def get_policy(self, tenant_id: str) -> PromotionPolicy | None:
-        data = await self._run(lambda c: self._get(c, paths.policy(tenant_id)))
-        return load_stored_policy(data) if data else None
-
-    async def put_policy(self, tenant_id: str, policy: PromotionPolicy) -> PromotionPolicy:
-        data = policy.model_dump(mode="json")
-
-        def write(conn: sqlite3.Connection) -> PromotionPolicy:
-            path = paths.policy_version(tenant_id, policy.policy_version)
-            row = conn.execute(
-                "SELECT data FROM policy_versions WHERE path = ?", (path,)
-            ).fetchone()
-            if row and json.loads(row[0]) != data:
-                raise RecordConflict(
-                    f"policy_version {policy.policy_version} already exists with other content; "
-                    "publish a new version",
-                    field="policy_version",
-                )
-            if not row:
-                (count,) = conn.execute(
-                    "SELECT COUNT(*) FROM policy_versions WHERE tenant_id = ?", (tenant_id,)
-                ).fetchone()
-                conn.execute(
-                    "INSERT INTO policy_versions (path, tenant_id, position, data) "
-                    "VALUES (?, ?, ?, ?)",
-                    (path, tenant_id, count + 1, json.dumps(data, sort_keys=True)),
-                )
-            self._set(conn, paths.policy(tenant_id), data)
-            return policy
-
-        return await self._run(write, write=True)
-
-    async def list_policy_versions(self, tenant_id: str) -> list[PromotionPolicy]:
-        rows = await self._run(
-            lambda c: c.execute(
-                "SELECT data FROM policy_versions WHERE tenant_id = ? ORDER BY position",
-                (tenant_id,),
-            ).fetchall()
-        )
-        return [load_stored_policy(json.loads(r[0])) for r in rows]
-
+class SqliteStore(SqlitePolicy):
     # -- strategies -----------------------------------------------------------------------
     async def register_strategy(
         self, doc: StrategyDoc, event: AuditEvent | None = None

@@ -11,6 +11,7 @@ APPEND_ONLY = (
     "policy_versions",
     "risk_events",
     "checkpoints",
+    "policy_approvals",
 )
 
 SCHEMA = """
@@ -72,6 +73,14 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 
 CREATE INDEX IF NOT EXISTS risk_events_by_strategy ON risk_events (tenant_id, uid, strategy_id);
+
+CREATE TABLE IF NOT EXISTS policy_approvals (
+    position    INTEGER PRIMARY KEY AUTOINCREMENT,
+    path        TEXT NOT NULL UNIQUE,
+    tenant_id   TEXT NOT NULL,
+    proposal_id TEXT NOT NULL,
+    data        TEXT NOT NULL
+);
 """
 
 
@@ -85,6 +94,7 @@ _CLASHES = {
     "policy_versions": "path = NEW.path OR (tenant_id = NEW.tenant_id AND position = NEW.position)",
     "risk_events": "path = NEW.path OR position = NEW.position",
     "checkpoints": "path = NEW.path OR (tenant_id = NEW.tenant_id AND sequence = NEW.sequence)",
+    "policy_approvals": "path = NEW.path OR position = NEW.position",
 }
 
 

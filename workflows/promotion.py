@@ -249,6 +249,7 @@ class PromotionWorkflow:
             report=s.report if self.request.decision == Decision.PROMOTE else None,
             now=now,
             policy=s.policy,
+            policy_hash=s.policy.policy_hash,
         )
         record, refused = await self.calls.commit(change)
         if refused is not None:

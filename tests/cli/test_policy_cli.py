@@ -1,4 +1,5 @@
-"""`stratgate policy`: the spec defaults, the show/set round trip, refusals naming the field."""
+"""`stratgate policy`: the spec defaults, the show/set (bootstrap) round trip, refusals naming
+the field."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.cli.support import ok, refused, sg
+from tests.cli.support import in_store, ok, refused, sg
 
 
 def test_policy_show_defaults_prints_the_spec_thresholds(tmp_path: Path) -> None:
@@ -51,27 +52,47 @@ def test_policy_set_show_round_trip_and_history(tmp_path: Path) -> None:
     again = ok(
         sg(tmp_path, "policy", "set", "--tenant", "demo", str(tmp_path / "shown.json"), "--json")
     )
-    assert again == {"tenant": "demo", "policy_version": "demo.v1", "changed": False}
-    # ... and, edited under a new version, it is published and becomes current.
+    assert again == {
+        "tenant": "demo",
+        "policy_version": "demo.v1",
+        "policy_hash": stored["policy_hash"],
+        "changed": False,
+    }
+    # ... but `set` only bootstraps: a tenant with a policy changes it by proposal, whoever
+    # `--by` names, and nothing is written.
     stored["policy_version"] = "demo.v2"
-    stored["stability_windows"]["observe_to_shadow"]["min_sessions"] = 7
+    stored["approval_matrix"]["paper_to_live"]["roles"] = ["ops_approver"]
     (tmp_path / "v2.json").write_text(json.dumps(stored))
-    published = sg(
-        tmp_path, "policy", "set", "--tenant", "demo", str(tmp_path / "v2.json"), "--as", "ops"
-    )
-    assert published.returncode == 0 and "demo.v2 is current" in published.stdout
-    current = ok(sg(tmp_path, "policy", "show", "--tenant", "demo", "--json"))
-    assert current["stability_windows"]["observe_to_shadow"]["min_sessions"] == 7
-    assert current["updated_by"] == "local_operator:ops"
-    history = ok(sg(tmp_path, "policy", "history", "--tenant", "demo", "--json"))
-    assert [v["policy_version"] for v in history] == ["demo.v1", "demo.v2"]
-    # Other content under a published version is refused: versions are never rewritten.
-    stored["stability_windows"]["observe_to_shadow"]["min_sessions"] = 9
-    (tmp_path / "v2b.json").write_text(json.dumps(stored))
     refused(
-        sg(tmp_path, "policy", "set", "--tenant", "demo", str(tmp_path / "v2b.json")),
-        "policy_version",
-        "new version",
+        sg(tmp_path, "policy", "set", "--tenant", "demo", str(tmp_path / "v2.json"), "--as", "x"),
+        "policy propose",
+        "policy_approval_required",
+    )
+    current = ok(sg(tmp_path, "policy", "show", "--tenant", "demo", "--json"))
+    assert current["policy_version"] == "demo.v1"
+    assert current["approval_matrix"]["paper_to_live"]["roles"][-1] == "final_authorizer"
+    history = ok(sg(tmp_path, "policy", "history", "--tenant", "demo", "--json"))
+    assert [v["policy_version"] for v in history["versions"]] == ["demo.v1"]
+    assert history["verification"]["ok"] and history["versions"][0]["policy_hash"]
+    events = in_store(tmp_path, lambda st: st.list_audit_events("demo"))
+    assert [(e.event_type, e.details["by"]) for e in events] == [
+        ("policy.bootstrapped", "local_operator:cli")
+    ]
+    # Proposing goes through the API as a person: without a stack there is none to act through.
+    refused(
+        sg(
+            tmp_path,
+            "policy",
+            "propose",
+            "--tenant",
+            "demo",
+            str(tmp_path / "v2.json"),
+            "--reason",
+            "drop LIVE approvers",
+            "--as",
+            "quant",
+        ),
+        "api",
     )
     refused(sg(tmp_path, "policy", "show", "--tenant", "nobody"), "nobody", "no promotion policy")
 
@@ -97,7 +118,8 @@ def test_policy_validation_names_each_bad_field(tmp_path: Path) -> None:
     assert {e["field"] for e in errors} >= {"risk_thresholds.concentration_limit"}
     assert all(e["reason"] for e in errors)
     refused(sg(tmp_path, "policy", "set", "--tenant", "demo", str(bad)), "concentration_limit")
-    assert ok(sg(tmp_path, "policy", "history", "--tenant", "demo", "--json")) == []  # nothing
+    nothing = ok(sg(tmp_path, "policy", "history", "--tenant", "demo", "--json"))
+    assert nothing["versions"] == [] and nothing["verification"]["ok"]
     (tmp_path / "list.json").write_text("[1, 2]")
     refused(sg(tmp_path, "policy", "validate", str(tmp_path / "list.json")), "FILE", "mapping")
     (tmp_path / "broken.json").write_text("{")

@@ -135,6 +135,44 @@ def test_the_readme_tour_on_the_embedded_stack(tmp_path: Path) -> None:
         # 5. the chain verifies
         verified = sg(home, "records", "verify", "--tenant", "demo")
         assert verified.returncode == 0, verified.stdout + verified.stderr
+        # Changing the policy (README "Changing a policy"): a LIVE weakening, two approvers.
+        shown = sg(home, "policy", "show", "--tenant", "demo", "--json")
+        policy = json.loads(shown.stdout)
+        policy["policy_version"] = "demo.v2"
+        policy["live_controls"]["enablement_seconds"] = 172_800
+        (tmp_path / "demo.v2.json").write_text(json.dumps(policy))
+        proposed = sg(
+            home,
+            "policy",
+            "propose",
+            "--tenant",
+            "demo",
+            str(tmp_path / "demo.v2.json"),
+            "--reason",
+            "two-day LIVE enablement",
+            "--as",
+            "quant",
+            "--json",
+        )
+        pid = ok(proposed)["proposal"]["proposal_id"]
+        assert ok(proposed)["proposal"]["required_approvals"] == 2
+        shown_proposal = sg(home, "policy", "show-proposal", pid, "--tenant", "demo")
+        assert "weakens LIVE" in shown_proposal.stdout, shown_proposal.stdout
+        for person, status in (("frank", "pending"), ("grace", "published")):
+            decided = sg(
+                home,
+                "policy",
+                "approve-proposal",
+                pid,
+                "--tenant",
+                "demo",
+                "--as",
+                person,
+                "--json",
+            )
+            assert ok(decided)["proposal"]["status"] == status
+        chain = sg(home, "policy", "history", "--tenant", "demo")
+        assert chain.returncode == 0 and "demo.v2" in chain.stdout and "ok" in chain.stdout
         # A second stack on the same ports is refused with a clear message.
         second = subprocess.run(
             [str(STRATGATE), "up", *port_args(ports)],

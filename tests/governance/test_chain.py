@@ -144,6 +144,7 @@ FIELD_VALUES: dict[str, list[Any]] = {
         LimitEnvelopes().live,
         LimitEnvelopes().live.model_copy(update={"instruments": ["AAPL"]}),
     ],
+    "policy_hash": [None, "ab" * 32, "cd" * 32],
 }
 
 

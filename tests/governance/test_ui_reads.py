@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from governance.audit_actor import audit_actor
 from governance.policy import default_policy
-from governance.policy_diff import policy_diff
+from governance.policy_diff import diff_policies
 from governance.progress import window_counters
 from governance.records import AuditEvent
 from governance.report import (
@@ -118,14 +118,12 @@ def test_a_policy_diff_lists_changed_fields_only() -> None:
     data["signal_quality_thresholds"]["observe_to_shadow"]["hit_rate_min"] = 0.55
     data["updated_by"] = "root"
     new = type(old).model_validate(data)
-    changes = {c.field: (c.before, c.after) for c in policy_diff(old, new)}
-    assert changes == {
-        "policy_version": ('"p1"', '"p2"'),
-        "signal_quality_thresholds.observe_to_shadow.hit_rate_min": ("0.52", "0.55"),
-    }
-    assert policy_diff(new, new) == []
-    first = policy_diff(None, old)
-    assert first and all(c.before is None for c in first)
+    changes = {c.path: (c.old, c.new) for c in diff_policies(old, new, old).changes}
+    # Who published it is metadata; the version's name is the diff's own heading.
+    assert changes == {"signal_quality_thresholds.observe_to_shadow.hit_rate_min": (0.52, 0.55)}
+    assert diff_policies(new, new, old).changes == []
+    # A first version is compared with the defaults it is given.
+    assert diff_policies(None, new, old).changes == diff_policies(old, new, old).changes
 
 
 def test_the_actor_of_an_audit_event() -> None:

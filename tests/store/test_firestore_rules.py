@@ -22,10 +22,13 @@ APPEND_ONLY = [
     "/tenants/{tenantId}/governance/evaluation_reports/reports/{metricsHash}",
     "/tenants/{tenantId}/auditChainHead/current/links/{sequence}",
     "/tenants/{tenantId}/governance/checkpoints/items/{sequence}",
+    "/tenants/{tenantId}/governance/promotion_policy/chain/{slot}",
+    "/tenants/{tenantId}/policyProposals/{proposalId}/approvals/{approverKey}",
 ]
 TENANT_READABLE = [
     "/tenants/{tenantId}/users/{uid}/strategies/{strategyId}",
     "/tenants/{tenantId}/governance/promotion_requests/requests/{requestId}",
+    "/tenants/{tenantId}/policyProposals/{proposalId}",
 ]
 
 

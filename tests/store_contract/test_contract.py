@@ -12,6 +12,7 @@ from governance.errors import RecordConflict
 from governance.identity import TokenKind, hash_token, new_token_record
 from governance.live import TokenRefused, issue
 from governance.policy import default_policy
+from governance.policy_chain import computed_policy_hash, unstamped, verify_policy_chain
 from governance.records import AuditEvent, PromotionRequest, RequestStatus, StrategyDoc
 from governance.registration import strategy_registration
 from governance.risk_events import RiskEventKind, StoredRiskEvent
@@ -25,18 +26,24 @@ async def test_policy_versions(store: GovernanceStore, tenant: str) -> None:
     assert await store.get_policy(tenant) is None
     assert await store.list_policy_versions(tenant) == []
     v1, v2 = default_policy("v1"), default_policy("v2")
-    assert await store.put_policy(tenant, v1) == v1
-    assert await store.get_policy(tenant) == v1
-    await store.put_policy(tenant, v2)
-    assert await store.get_policy(tenant) == v2
+    s1 = await store.put_policy(tenant, v1)
+    # Stored as the first link of the tenant's policy chain, otherwise exactly as given.
+    assert s1.policy_hash == computed_policy_hash(s1) and s1.prev_policy_hash is None
+    assert unstamped(s1) == unstamped(v1)
+    assert await store.get_policy(tenant) == s1
+    s2 = await store.put_policy(tenant, v2)
+    assert s2.prev_policy_hash == s1.policy_hash
+    assert await store.get_policy(tenant) == s2
     assert [p.policy_version for p in await store.list_policy_versions(tenant)] == ["v1", "v2"]
-    await store.put_policy(tenant, v1)  # the same document again: current, but no new version
-    assert await store.get_policy(tenant) == v1
+    # The same document again: current, but no new version
+    assert await store.put_policy(tenant, v1) == s1
+    assert await store.get_policy(tenant) == s1
     assert len(await store.list_policy_versions(tenant)) == 2
     with pytest.raises(RecordConflict) as refused:
         await store.put_policy(tenant, v1.model_copy(update={"calendar": "XLON"}))
     assert refused.value.field == "policy_version"
-    assert await store.list_policy_versions(tenant) == [v1, v2]  # a version is never rewritten
+    assert await store.list_policy_versions(tenant) == [s1, s2]  # a version is never rewritten
+    assert verify_policy_chain([s1, s2], s1).ok
     assert await store.get_policy(f"{tenant}-other") is None
 
 

@@ -13,9 +13,11 @@ from playwright.async_api import async_playwright
 from temporalio.client import Client
 
 from app.audit_pack import audit_pack
-from app.policy import publish_policy
+from app.policy import decide_proposal, propose_policy
 from governance.errors import GovernanceError
 from governance.identity import Principal, TokenKind
+from governance.policy import PromotionPolicy
+from governance.policy_change import ProposalAction
 from governance.promotion import Phase
 from governance.records import AuditEvent, Severity
 from governance.risk_events import RiskEventKind as K
@@ -102,18 +104,31 @@ async def populate(stack: Stack) -> None:
         assert (await stack.outcome("edge")).phase == Phase.COMMITTED
         await stack.risk("momo", K.DAILY_LOSS_LIMIT_BREACHED)
         await stack.wait_records("momo", 1)
+    # A governed policy change: rita proposes, sam (a policy approver) approves and publishes.
     rita = Principal(tenant_id=stack.tenant, subject="rita", kind=TokenKind.PERSONAL)
-    await publish_policy(stack.ports(), rita, tenant_id=stack.tenant, policy=fast_policy("test.v2"))
-    await stack.store.append_audit_event(
-        AuditEvent(
-            event_id="policy-approved-v2",
-            event_type="policy.change_approved",
-            ts=datetime.now(UTC),
-            tenant_id=stack.tenant,
-            details={"policy_version": "test.v2", "by": "sam", "role": "policy_approver"},
-        )
+    sam = Principal(tenant_id=stack.tenant, subject="sam", kind=TokenKind.PERSONAL)
+    await stack.store.put_approver(stack.tenant, "sam", [Role.POLICY_APPROVER])
+    proposal = await propose_policy(
+        stack.ports(),
+        rita,
+        tenant_id=stack.tenant,
+        policy=tighter_hit_rate(fast_policy("test.v2")),
+        reason="tighter hit rate",
+    )
+    await decide_proposal(
+        stack.ports(),
+        sam,
+        tenant_id=stack.tenant,
+        proposal_id=proposal.proposal_id,
+        action=ProposalAction.APPROVE,
     )
     await halt_events(stack.store, stack.tenant)
+
+
+def tighter_hit_rate(policy: PromotionPolicy) -> PromotionPolicy:
+    data = policy.model_dump(mode="json")
+    data["signal_quality_thresholds"]["observe_to_shadow"]["hit_rate_min"] = 0.53
+    return PromotionPolicy.model_validate(data)
 
 
 async def test_a_pack_over_the_real_stack_maps_the_period_and_opens_in_chromium(
@@ -150,7 +165,11 @@ async def test_a_pack_over_the_real_stack_maps_the_period_and_opens_in_chromium(
     )
     assert any(i.event_type == "risk.circuit_breaker_triggered" for i in s.incidents)
     assert [c.policy_version for c in s.policy_changes] == ["test.v2"]
-    assert [e.by for e in s.policy_changes[0].events] == ["sam"]
+    assert [(e.event_type, e.by) for e in s.policy_changes[0].events] == [
+        ("policy.proposed", "rita"),
+        ("policy.approved", "sam"),
+        ("policy.published", "sam"),
+    ]
     # Both ends of the period are included, the instants just outside are not.
     assert [(h.halt_id, h.drill) for h in s.halts] == [("drill-1", True), ("halt-1", False)]
     assert s.halts[0].halted_seconds == 1800 and s.halts[1].resumed_at is None
@@ -204,7 +223,7 @@ async def test_a_pack_over_the_real_stack_maps_the_period_and_opens_in_chromium(
         text = await page.locator("body").inner_text()
         for cite in ("RTS 6 Art. 5", "RTS 6 Art. 9", "RTS 6 Art. 12", "SEC 15c3-5(e)"):
             assert cite in text
-        assert "daily_loss_limit_breached" in text and "policy.change_approved by sam" in text
+        assert "daily_loss_limit_breached" in text and "policy.approved by sam" in text
         assert await page.locator("#empty").count() == 0
         if os.environ.get("STRATGATE_SCREENSHOTS") == "1":
             await page.set_viewport_size({"width": 1200, "height": 900})

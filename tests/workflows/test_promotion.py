@@ -65,6 +65,8 @@ async def test_shadow_to_paper_with_risk_and_ops(stack_factory: Stack) -> None:
         shown = await stack.store.get_evaluation_report(stack.tenant, approval.metrics_hash or "")
         assert shown is not None and shown.verdict == Verdict.ELIGIBLE
     assert records[0].policy_version == "test.v1" and verify_chain(records).ok
+    cited = await stack.store.get_policy(stack.tenant)  # and the version, by its chain hash
+    assert cited is not None and cited.policy_hash and records[0].policy_hash == cited.policy_hash
     doc = await stack.store.get_strategy(stack.tenant, "quant", "edge")
     assert doc is not None and doc.lifecycle_stage == S.PAPER and doc.execution_mode == "PAPER"
     assert doc.last_stage_change_record_id == records[-1].record_id
