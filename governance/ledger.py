@@ -226,7 +226,8 @@ def _policy_findings(ledger: Ledger) -> Iterable[Finding]:
     elif not ledger.policies and ledger.current_policy_hash is not None:
         yield Finding(kind="policy", subject="current", reason="a current policy with no versions")
     if ledger.policy_documents:
-        chain = verify_policy_chain(ledger.policy_documents, None)
+        # The current policy is checked against the last version by hash just above.
+        chain = verify_policy_chain(ledger.policy_documents, ledger.policy_documents[-1])
         if not chain.ok:
             yield Finding(
                 kind="policy",
