@@ -31,8 +31,8 @@ UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 _provider: TracerProvider | None = None
 
 
-class TracingConfigError(ValueError):
-    """A misspelt exporter fails the start naming the variable, rather than tracing nothing."""
+class TracingConfigError(SystemExit):
+    """A misspelt exporter stops the start naming the variable, rather than tracing nothing."""
 
 
 def wanted(env: Mapping[str, str]) -> bool:
