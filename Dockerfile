@@ -14,7 +14,7 @@ COPY workflows workflows
 COPY activities activities
 COPY api api
 COPY cli cli
-COPY worker.py settings.py logging_setup.py ./
+COPY worker.py settings.py logging_setup.py tracing_setup.py ./
 RUN pip install --no-cache-dir . && useradd --system stratgate
 USER stratgate
 ENV STRATGATE_HOME=/var/lib/stratgate \

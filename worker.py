@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+import tracing_setup
 from activities.checkpoint import CheckpointActivities
 from activities.commit import CommitActivities
 from activities.context import ContextActivities
@@ -127,6 +128,7 @@ def default_evaluator(settings: Settings) -> EligibilityEvaluator:
 
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     configure_logging()
+    tracing_setup.configure("stratgate-worker")
     if not settings.temporal_address:
         raise SystemExit("TEMPORAL_ADDRESS is not set and no embedded stack was found")
     client = await connect(settings.temporal_address, settings.temporal_namespace)
@@ -163,6 +165,7 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        tracing_setup.flush()
         os._exit(0)  # sdk-python #300: avoid the abort at interpreter exit
 
 

@@ -7,7 +7,7 @@ from temporalio import activity
 
 from activities.contracts import Notification, RedeemInput
 from activities.errors import refusal
-from activities.stage_log import log_stage_change
+from activities.stage_log import log_stage_change, traced_change, traced_event
 from governance.errors import GovernanceError
 from governance.identity import hash_token
 from governance.live import ConfirmationToken
@@ -27,6 +27,7 @@ class CommitActivities:
         if self.runtime is not None:
             # Records name the worker that wrote them; a retry runs on the same deployment.
             change = change.model_copy(update={"runtime_fingerprint": self.runtime})
+        change = traced_change(change)
         try:
             record = await self.store.commit_stage_change(change)
         except GovernanceError as exc:
@@ -41,7 +42,7 @@ class CommitActivities:
     @activity.defn(name="append_audit_event")
     async def append_audit_event(self, event: AuditEvent) -> None:
         try:
-            await self.store.append_audit_event(event)
+            await self.store.append_audit_event(traced_event(event))
         except GovernanceError as exc:
             raise refusal(exc) from None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from activities.stage_log import log_stage_change
+from activities.stage_log import log_stage_change, traced_change
 from governance.breaker import breaker_demotion
 from governance.errors import PreconditionFailed, RecordConflict
 from governance.policy import PromotionPolicy
@@ -45,6 +45,7 @@ async def reconcile_breaker(
             policy_hash=policy.policy_hash if policy else None,
         )
         assert change is not None
+        change = traced_change(change)
         try:
             record = await store.commit_stage_change(change)
         except (PreconditionFailed, RecordConflict):

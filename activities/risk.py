@@ -18,7 +18,7 @@ from temporalio.service import RPCError
 
 from activities.errors import refusal
 from activities.reconcile import reconcile_breaker
-from activities.stage_log import log_stage_change
+from activities.stage_log import log_stage_change, traced_change, traced_event
 from governance.demotion import (
     applied_action,
     demotion_change,
@@ -223,7 +223,9 @@ class RiskActivities:
                 return await self._demote(inp, strategy, policy, action, marker)
             if await self._preempted_forbidden(inp, action):
                 continue  # the promotion may have landed before it ended: decide afresh
-            await self.store.append_audit_event(self._audit(inp, action, marker, None))
+            await self.store.append_audit_event(
+                traced_event(self._audit(inp, action, marker, None))
+            )
             return RiskOutcome(action=action)
 
     async def _read(self, inp: ApplyRiskEvent) -> tuple[StrategyDoc | None, PromotionPolicy | None]:
@@ -264,6 +266,7 @@ class RiskActivities:
             companion_event=self._audit(inp, action, marker, inp.record_id),
             policy_hash=policy.policy_hash if policy else None,
         )
+        change = traced_change(change)
         try:
             record = await self.store.commit_stage_change(change)
         except PreconditionFailed as exc:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+import tracing_setup
 from api import errors, observability, ui
 from api.body_guard import BodyGuard
 from api.deps import ApiDeps
@@ -20,6 +21,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
         title="stratgate",
         version="1.0",
         description="Risk-governed promotion and demotion of trading strategies.",
+        telemetry=tracing_setup.fastapi_telemetry(),
     )
     app.state.deps = deps
     errors.install(app)

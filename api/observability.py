@@ -16,6 +16,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from tracing_setup import current_trace_id
+
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter(
     "stratgate_http_requests_total",
@@ -38,8 +40,12 @@ def install(app: FastAPI) -> None:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        trace_id = request.headers.get("traceparent", "").split("-")[1:2] or [request_id]
-        structlog.contextvars.bind_contextvars(request_id=request_id, trace_id=trace_id[0])
+        # The request's span when tracing is on; else the caller's traceparent or the request id.
+        trace_id = (
+            current_trace_id()
+            or (request.headers.get("traceparent", "").split("-")[1:2] or [request_id])[0]
+        )
+        structlog.contextvars.bind_contextvars(request_id=request_id, trace_id=trace_id)
         start = time.perf_counter()
         try:
             response = await call_next(request)
@@ -60,7 +66,7 @@ def install(app: FastAPI) -> None:
             status=response.status_code,
             ms=round(elapsed * 1000, 1),
             request_id=request_id,
-            trace_id=trace_id[0],
+            trace_id=trace_id,
         )
         response.headers["x-request-id"] = request_id
         return response

@@ -9,6 +9,7 @@ import typer
 import uvicorn
 from temporalio.client import Client
 
+import tracing_setup
 from api.app import create_app
 from api.deps import ApiDeps
 from api.oidc import OidcConfig, OidcVerifier
@@ -69,6 +70,7 @@ def api(
 ) -> None:
     """Serve /v1, /docs, /ui, /healthz, /readyz and /metrics."""
     configure_logging()
+    tracing_setup.configure("stratgate-api")
 
     async def go() -> None:
         settings = Settings.from_env()

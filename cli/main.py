@@ -110,6 +110,9 @@ def main() -> None:
             print(exc.code, file=sys.stderr)
     except BaseException:
         traceback.print_exc()  # a bug, not a refusal: show it, and still exit deliberately
+    tracing = sys.modules.get("tracing_setup")  # imported only by a command that traced
+    if tracing is not None:
+        tracing.flush()  # os._exit skips the span processor's own flush at exit
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

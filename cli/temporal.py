@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from temporalio.client import Client
 
+import tracing_setup
 from cli.embedded import read_stack
 from settings import Settings
 from workflows.client import connect
@@ -28,4 +29,5 @@ def temporal_target(settings: Settings) -> tuple[str, str, str]:
 
 async def open_client(settings: Settings) -> tuple[Client, str]:
     address, namespace, task_queue = temporal_target(settings)
+    tracing_setup.configure("stratgate-cli")  # a no-op once `api`/`up` configured their own
     return await connect(address, namespace), task_queue

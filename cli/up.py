@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
+import tracing_setup
 from app.signing import checkpoint_key, public_keys
 from cli.api_cmd import server as api_server
 from cli.embedded import (
@@ -131,6 +132,7 @@ def up(
         os.environ["STRATGATE_HOME"] = str(data_dir)
     settings = Settings.from_env()
     configure_logging()
+    tracing_setup.configure("stratgate")
     try:
         asyncio.run(run_stack(settings, temporal_port, ui_port, api_port, demo))
     except RuntimeError as exc:

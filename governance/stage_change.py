@@ -72,6 +72,9 @@ class StageChange(BaseModel):
     # A promotion into PAPER or LIVE: the stage's limit envelope, snapshotted into the record.
     limit_envelope: LimitEnvelope | None = None
     policy_hash: str | None = None
+    # The OpenTelemetry trace the committing activity ran in (set there, never by a workflow:
+    # reading a span is not deterministic); only the audit event carries it, not the record.
+    trace_id: str | None = None
 
 
 def check_precondition(change: StageChange, doc: StrategyDoc | None) -> StrategyDoc:
@@ -205,6 +208,7 @@ def audit_event_for(change: StageChange, record: PromotionRecord) -> AuditEvent:
         uid=change.uid,
         strategy_id=change.strategy_id,
         correlation_id=change.correlation_id,
+        trace_id=change.trace_id,
         details={
             "promotion_record_id": record.record_id,
             "from_stage": record.from_stage,

@@ -20,6 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+import tracing_setup
 from activities.reconcile import StrategyStore, reconcile_breaker
 from governance.errors import GovernanceError, InvalidTransition, NotFound, UnknownStrategy
 from governance.policy import effective_policy
@@ -51,8 +52,12 @@ class InFlight(GovernanceError):
 
 
 async def connect(address: str, namespace: str = "default") -> Client:
+    # The worker built on this client inherits its interceptors: tracing, when it is on.
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter
+        address,
+        namespace=namespace,
+        data_converter=pydantic_data_converter,
+        interceptors=tracing_setup.client_interceptors(),
     )
 
 
