@@ -4,6 +4,8 @@ node_modules/uplot/dist); without those files the page says the chart library is
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 from typing import Literal
 
@@ -12,7 +14,12 @@ from pydantic import BaseModel
 from governance.report import EligibilityReport
 
 # Installed by `make up` / `make test` (npm ci in tools/ui-assets).
-UPLOT_DIST = Path(__file__).resolve().parents[1] / "tools/ui-assets/node_modules/uplot/dist"
+# An installed package (the container image) has no tools/ directory: the image copies uPlot's
+# dist/ and names it in STRATGATE_UI_ASSETS.
+UPLOT_DIST = Path(
+    os.environ.get("STRATGATE_UI_ASSETS")
+    or Path(__file__).resolve().parents[1] / "tools/ui-assets/node_modules/uplot/dist"
+)
 DAY = 86_400
 
 Unit = Literal["percent", "number"]
