@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from temporalio.client import Client
 
 from api.oidc import OidcVerifier, looks_like_jwt
+from app.evaluations import Evaluations
 from app.ports import Ports
 from governance.identity import Principal, Unauthenticated, hash_token, principal_for
 from store.port import GovernanceStore
@@ -25,10 +26,16 @@ class ApiDeps:
     # Signs approvals for the people the API authenticated (app.signing); without it no
     # approval can be given through this API.
     signer: Ed25519PrivateKey | None = None
+    # Reads evidence for the use cases that recompute a report (explain, what-if).
+    evaluations: Evaluations | None = None
 
     def ports(self) -> Ports:
         return Ports(
-            store=self.store, client=self.client, task_queue=self.task_queue, signer=self.signer
+            store=self.store,
+            client=self.client,
+            task_queue=self.task_queue,
+            signer=self.signer,
+            evaluations=self.evaluations,
         )
 
 

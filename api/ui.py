@@ -278,6 +278,11 @@ def install(app: FastAPI) -> None:
         return {"version": str(len(found))}
 
 
+async def signed_in(request: Request) -> tuple[Principal | None, ApiDeps]:
+    """The signed-in person (None: sign in first) and the app's dependencies."""
+    return await _signed_in(request)
+
+
 async def _signed_in(request: Request) -> tuple[Principal | None, ApiDeps]:
     d: ApiDeps = request.app.state.deps
     try:
@@ -317,6 +322,18 @@ def _back(uid: str, strategy_id: str, error: str | None = None) -> Response:
     if error:
         target += f"?error={quote(error)}"
     return RedirectResponse(target, status_code=303)
+
+
+def page(
+    request: Request,
+    template: str,
+    who: Principal,
+    roles: list[Role],
+    status_code: int = 200,
+    **ctx: Any,
+) -> Response:
+    """A page of this UI (its base template, the signed-in person)."""
+    return _page(request, template, who, roles, status_code, **ctx)
 
 
 def _page(

@@ -14,6 +14,7 @@ from api.deps import ApiDeps
 from api.oidc import OidcConfig, OidcVerifier
 from app.signing import signing_key
 from cli.api_server import EmbeddedServer
+from cli.session import evaluations
 from cli.temporal import open_client
 from logging_setup import configure as configure_logging
 from settings import Settings
@@ -37,7 +38,14 @@ def server(
         )
     signer = signing_key(settings or Settings.from_env())
     app = create_app(
-        ApiDeps(store=store, client=client, task_queue=task_queue, oidc=oidc, signer=signer)
+        ApiDeps(
+            store=store,
+            client=client,
+            task_queue=task_queue,
+            oidc=oidc,
+            signer=signer,
+            evaluations=evaluations(settings or Settings.from_env()),
+        )
     )
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     return EmbeddedServer(config) if embedded else uvicorn.Server(config)

@@ -4,16 +4,21 @@ file, an altered file or a different policy under the cited version is named."""
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pyarrow.parquet as pq
 
 from activities.evidence_evaluator import EvidenceEvaluator
+from api.app import create_app
+from api.deps import ApiDeps
 from app.explain import explain_record
 from app.ports import Ports
-from governance.identity import Principal, TokenKind
+from governance.identity import Principal, TokenKind, new_token_record
 from governance.promotion import Phase
 from governance.replay import Explanation, FileStatus
 from governance.risk_events import RiskEventKind as K
@@ -48,6 +53,50 @@ async def promoted(stack: Stack) -> str:
     return record.record_id
 
 
+async def through_the_api_and_the_ui(stack: Stack, record_id: str) -> None:
+    app = create_app(
+        ApiDeps(
+            store=stack.store,
+            client=None,
+            task_queue=stack.task_queue,
+            evaluations=EvidenceEvaluator(stack.tmp / "evidence"),
+        )
+    )
+    token = secrets.token_urlsafe(16)
+    await stack.store.put_api_token(
+        new_token_record(
+            token=token,
+            kind=TokenKind.PERSONAL,
+            tenant_id=stack.tenant,
+            subject="compliance",
+            now=datetime.now(UTC),
+            ttl_seconds=600,
+        )
+    )
+    auth = {"authorization": f"Bearer {token}"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://stratgate.test") as http:
+        url = f"/v1/tenants/{stack.tenant}/records/{record_id}/explain"
+        got = await http.get(url, headers=auth)
+        assert got.status_code == 200, got.text
+        body = got.json()
+        assert body["equal"] is True and body["metrics_hash_matches"] is True
+        assert all(c["equal"] for c in body["criteria"]) and body["criteria"]
+        unknown = await http.get(url.replace(record_id, "no-such-record"), headers=auth)
+        assert unknown.status_code == 404 and unknown.json()["field"] == "record_id"
+        other = await http.get(url.replace(stack.tenant, "t-other"), headers=auth)
+        assert other.status_code == 403
+        http.cookies.set("stratgate_token", token)
+        strategy = await http.get("/ui/strategies/quant/edge")
+        assert f'href="/ui/records/{record_id}/explain"' in strategy.text
+        shown = await http.get(f"/ui/records/{record_id}/explain")
+        assert shown.status_code == 200
+        assert "Replays equal" in shown.text and "matches" in shown.text
+        assert "coverage" in shown.text
+        missing = await http.get("/ui/records/no-such-record/explain")
+        assert missing.status_code == 404 and "no record no-such-record" in missing.text
+
+
 def evidence_file(stack: Stack, kind: str) -> Path:
     (path,) = (stack.tmp / "evidence" / stack.tenant / "quant" / "edge" / kind).glob("*.parquet")
     return path
@@ -63,6 +112,8 @@ async def test_a_promotion_replays_equal_and_each_alteration_is_named(stack_fact
     assert all(c.recorded_status == c.recomputed_status == "pass" for c in same.criteria)
     assert {f.kind for f in same.files} == {"signal_evaluations", "shadow_fills", "paper_orders"}
     assert all(f.status == FileStatus.VERIFIED for f in same.files)
+
+    await through_the_api_and_the_ui(stack, record_id)
 
     # The user's path: a fresh process on the stored data.
     env = {
