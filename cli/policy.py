@@ -16,6 +16,7 @@ import yaml
 from app.policy import policy_history, publish_policy, show_policy
 from cli.common import Json, emit_json, fail, run
 from cli.session import local_operator, local_ports
+from cli.what_if import what_if
 from governance.policy import PolicyInvalid, PromotionPolicy, default_policy, parse_policy
 
 app = typer.Typer(help="Tenant promotion policies (versioned).", no_args_is_help=True)
@@ -131,3 +132,6 @@ def history(
         return
     for v in versions:
         typer.echo(f"{v.policy_version}  {v.updated_at or ''}  {v.updated_by or ''}")
+
+
+app.command("what-if")(what_if)
