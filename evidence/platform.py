@@ -222,7 +222,8 @@ class PlatformEvidenceSource:
         cited files; documents written since are left out."""
         from evidence.cited import open_cited
 
-        bundle, checks = open_cited(self.files, tenant_id, uid, strategy_id, refs, verify)
+        in_files = [r for r in refs if r.kind in ("signal_evaluations", "risk_events")]
+        bundle, checks = open_cited(self.files, tenant_id, uid, strategy_id, in_files, verify)
         kinds: list[tuple[str, Callable[..., list[Document]], tuple[Field, ...], Any]] = [
             ("shadow_fills", self.platform.shadow_trades, SHADOW_TRADES, ShadowFills),
             ("paper_orders", self.platform.paper_orders, PAPER_ORDERS, PaperOrders),
