@@ -215,9 +215,8 @@ def test_cited_documents_are_read_exactly_and_an_edited_or_deleted_one_is_named(
     decided = source.open(tenant, uid, "s")
     then = report(decided, S.LIVE, entered)
     # A document written after the decision is not read by its replay.
-    platform.client.document(paths.paper_order(tenant, "po9999")).set(
-        {**platform.client.document(paths.paper_order(tenant, "po0001")).get().to_dict()}
-    )
+    copied = platform.client.document(paths.paper_order(tenant, "po0001")).get().to_dict()
+    platform.client.document(paths.paper_order(tenant, "po9999")).set(copied or {})
     again, checks = source.open_cited(tenant, uid, "s", decided.refs)
     assert all(c.status == FileStatus.VERIFIED for c in checks)
     assert len(checks) == len(fills["ts"]) + len(orders["ts"])
