@@ -9,6 +9,7 @@ and the report is built by the workflow's own evaluation code (activities.eviden
 from __future__ import annotations
 
 import asyncio
+import re
 
 from activities.contracts import EvaluateInput
 from app.ports import Ports
@@ -28,12 +29,21 @@ from governance.replay import (
     unreplayable,
 )
 
+# A record id as records hold them (governance.records.Identifier).
+RECORD_ID = re.compile(r"[A-Za-z0-9_.@:\-]{1,200}")
+
 
 async def explain_record(
     ports: Ports, who: Principal, *, tenant_id: str, record_id: str
 ) -> Explanation:
     require_tenant(who, tenant_id)
     require_person(who)
+    if not RECORD_ID.fullmatch(record_id):
+        raise GovernanceError(
+            "record_id: 1-200 letters, digits and . _ @ : -",
+            field="record_id",
+            code=RefusalCode.INVALID_REQUEST.value,
+        )
     record = await ports.store.get_record(tenant_id, record_id)
     if record is None or record.tenant_id != tenant_id:
         raise GovernanceError(
