@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import Caller, Deps
+from api.errors import status_for
 from api.ui import page, signed_in
 from app.explain import explain_record
 from governance.errors import GovernanceError
@@ -44,6 +45,6 @@ def install(app: FastAPI) -> None:
                 [],
                 record_id=record_id,
                 error=exc.message,
-                status_code=404 if exc.code == "not_found" else 400,
+                status_code=status_for(exc.code),
             )
         return page(request, "explain.html", who, [], record_id=record_id, e=found)

@@ -69,7 +69,13 @@ async def site(
         )
     port = free_port()
     app = create_app(
-        ApiDeps(store=sqlite_store, client=client, task_queue=task_queue, signer=SIGNER)
+        ApiDeps(
+            store=sqlite_store,
+            client=client,
+            task_queue=task_queue,
+            signer=SIGNER,
+            evaluations=evaluator,
+        )
     )
     server = EmbeddedServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     async with stack.worker(evaluator):
