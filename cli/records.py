@@ -102,7 +102,7 @@ def explain(
     if as_json:
         emit_json(found.model_dump(mode="json"))
     else:
-        render_explanation(console, found)
+        render_explanation(Console(width=max(console.width, 140)), found)
     if not found.equal:
         raise typer.Exit(1)
 
@@ -139,6 +139,8 @@ def render_explanation(out: Console, e: Explanation) -> None:
     )
     for p in e.problems:
         out.print(f"problem: {p}")
+    for n in e.notes:
+        out.print(f"note: {n}")
     out.print("replays equal" if e.equal else "does NOT replay equal")
 
 

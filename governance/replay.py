@@ -67,13 +67,16 @@ class CriterionReplay(_Model):
     recorded_status: CriterionStatus | None = None
     recomputed_status: CriterionStatus | None = None
 
+    # Without the stored report there is no recorded threshold or status to compare: the
+    # metrics_hash (over the whole report) is then what shows they are the same.
     @property
     def threshold_equal(self) -> bool:
-        return self.recorded_threshold == self.recomputed_threshold
+        recorded = self.recorded_threshold
+        return recorded is None or recorded == self.recomputed_threshold
 
     @property
     def status_equal(self) -> bool:
-        return self.recorded_status == self.recomputed_status
+        return self.recorded_status is None or self.recorded_status == self.recomputed_status
 
 
 class Explanation(_Model):
@@ -92,6 +95,7 @@ class Explanation(_Model):
     policy_version: str | None = None
     policy_found: bool = False
     problems: list[str] = Field(default_factory=list)  # what kept the replay from being whole
+    notes: list[str] = Field(default_factory=list)  # worth knowing, not a difference
     files: list[CitedFile] = Field(default_factory=list)
     criteria: list[CriterionReplay] = Field(default_factory=list)
     recorded_verdict: Verdict | None = None
@@ -237,16 +241,20 @@ def compare(
             )
         )
     intact = None if recorded is None else report_hash(recorded) == snapshot.metrics_hash
-    notes = list(problems)
+    found, notes = list(problems), []
     if recorded is None:
-        notes.append(f"the report {snapshot.metrics_hash} is not in the report store")
+        notes.append(
+            f"the report {snapshot.metrics_hash} is not in the report store: thresholds and "
+            "statuses are compared through metrics_hash only"
+        )
     elif not intact:
-        notes.append("the stored report no longer hashes to the record's metrics_hash")
+        found.append("the stored report no longer hashes to the record's metrics_hash")
     return Explanation(
         **_identity(record),
         evaluated=True,
         policy_found=True,
-        problems=notes,
+        problems=found,
+        notes=notes,
         files=files,
         criteria=rows,
         recorded_verdict=recorded.verdict if recorded is not None else None,

@@ -25,6 +25,7 @@ from governance.risk_events import RiskEventKind as K
 from governance.roles import Role
 from governance.stages import Decision
 from governance.stages import LifecycleStage as S
+from store import paths
 from tests.cli.support import sg
 from tests.workflows.evidence_fixtures import seed_evidence
 from tests.workflows.harness import Stack, fast_policy
@@ -136,6 +137,8 @@ async def test_a_promotion_replays_equal_and_each_alteration_is_named(stack_fact
         **env,
     )
     assert json.loads(as_json.stdout)["equal"] is True
+    unknown = sg(stack.tmp / "home", "records", "explain", "--tenant", stack.tenant, "nope", **env)
+    assert unknown.returncode == 2 and "record_id: no record nope" in unknown.stderr
 
     # A cited file gone: named, and the report no longer hashes the same.
     orders = evidence_file(stack, "paper_orders")
@@ -163,8 +166,35 @@ async def test_a_promotion_replays_equal_and_each_alteration_is_named(stack_fact
     signals.write_bytes(original)
     assert (await explain(stack, record_id)).equal
 
-    # The cited policy version rewritten under the same name: the thresholds that differ show.
+    # The stored copy of the report: gone, the hash still proves the replay; edited, it is named.
     (record,) = await stack.store.list_records(stack.tenant, "quant", "edge")
+    metrics_hash = record.metrics_snapshot.metrics_hash
+    assert metrics_hash is not None
+    stored = await stack.store.get_evaluation_report(stack.tenant, metrics_hash)
+    assert stored is not None
+    path = paths.evaluation_report(stack.tenant, metrics_hash)
+    conn = sqlite3.connect(stack.tmp / "governance.db")
+    conn.execute("DELETE FROM documents WHERE path = ?", (path,))
+    conn.commit()
+    without = await explain(stack, record_id)
+    assert without.equal and without.stored_report_intact is None
+    assert any("not in the report store" in n for n in without.notes)
+    await stack.store.put_evaluation_report(stack.tenant, stored)
+    edited_report = stored.model_dump(mode="json")
+    edited_report["criteria"][0]["threshold"] = 0.0
+    conn.execute("UPDATE documents SET data = ? WHERE path = ?", (json.dumps(edited_report), path))
+    conn.commit()
+    conn.close()
+    forged = await explain(stack, record_id)
+    assert not forged.equal and forged.stored_report_intact is False
+    assert "no longer hashes" in " ".join(forged.problems)
+    conn = sqlite3.connect(stack.tmp / "governance.db")
+    conn.execute("UPDATE documents SET data = ? WHERE path = ?", (stored.model_dump_json(), path))
+    conn.commit()
+    conn.close()
+    assert (await explain(stack, record_id)).equal
+
+    # The cited policy version rewritten under the same name: the thresholds that differ show.
     conn = sqlite3.connect(stack.tmp / "governance.db")
     conn.execute("DROP TRIGGER policy_versions_no_update")  # an attacker with file access
     (data,) = conn.execute("SELECT data FROM policy_versions WHERE tenant_id = ?", (stack.tenant,))
