@@ -11,6 +11,7 @@ import tracing_setup
 from api import errors, observability, ui
 from api.body_guard import BodyGuard
 from api.deps import ApiDeps
+from api.routes_explain import install as install_explain
 from api.routes_policy import router as policy_router
 from api.routes_registry import router as registry_router
 from api.routes_requests import router as requests_router
@@ -54,4 +55,5 @@ def create_app(deps: ApiDeps) -> FastAPI:
         return JSONResponse({"ready": not problems, "problems": problems}, status_code=status)
 
     ui.install(app)
+    install_explain(app)
     return app

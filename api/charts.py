@@ -5,7 +5,6 @@ node_modules/uplot/dist); without those files the page says the chart library is
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 from typing import Literal
 

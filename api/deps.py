@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from temporalio.client import Client
 
 from api.oidc import OidcVerifier, looks_like_jwt
+from app.evaluations import Evaluations
 from app.ports import Ports
 from governance.identity import Principal, Unauthenticated, hash_token, principal_for
 from store.port import GovernanceStore
@@ -28,10 +29,16 @@ class ApiDeps:
     # The Temporal Web UI the pages link workflows to (STRATGATE_TEMPORAL_UI_URL, or the
     # embedded stack's); None: no link.
     temporal_ui_url: str | None = None
+    # Reads evidence for the use cases that recompute a report (explain, what-if).
+    evaluations: Evaluations | None = None
 
     def ports(self) -> Ports:
         return Ports(
-            store=self.store, client=self.client, task_queue=self.task_queue, signer=self.signer
+            store=self.store,
+            client=self.client,
+            task_queue=self.task_queue,
+            signer=self.signer,
+            evaluations=self.evaluations,
         )
 
 

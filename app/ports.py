@@ -15,6 +15,8 @@ from store.port import GovernanceStore
 if TYPE_CHECKING:  # the gate's hot path (`gate check`) must not load Temporal's SDK
     from temporalio.client import Client
 
+    from app.evaluations import Evaluations
+
 
 class Unavailable(GovernanceError):
     """A service the use case needs is not there (503, not a refusal of the input)."""
@@ -39,8 +41,16 @@ class Ports:
     # verification trusts, the current one and every earlier one still published.
     checkpoint_signer: Callable[[], Ed25519PrivateKey] | None = None
     checkpoint_keys: Callable[[], list[Ed25519PublicKey]] = field(default=list)
+    # Reads evidence and builds reports, for the use cases that recompute one (explain,
+    # what-if); None where only stored documents are read.
+    evaluations: Evaluations | None = None
 
     def temporal(self) -> Client:
         if self.client is None:
             raise Unavailable("no Temporal connection: is the stack running?", field="temporal")
         return self.client
+
+    def evaluator(self) -> Evaluations:
+        if self.evaluations is None:
+            raise Unavailable("no evidence source configured here", field="evidence")
+        return self.evaluations

@@ -16,6 +16,7 @@ from api.oidc import OidcConfig, OidcVerifier
 from app.signing import signing_key
 from cli.api_server import ACCESS_LOG, EmbeddedServer, access_log_to
 from cli.embedded import read_stack
+from cli.session import evaluations
 from cli.temporal import open_client
 from logging_setup import configure as configure_logging
 from settings import Settings
@@ -48,6 +49,7 @@ def server(
             oidc=oidc,
             signer=signer,
             temporal_ui_url=settings.temporal_ui_url or temporal_ui_url or _stack_ui(settings),
+            evaluations=evaluations(settings),
         )
     )
     if not embedded:

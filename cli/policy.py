@@ -20,6 +20,7 @@ from app.policy import Published, show_policy
 from cli import api_client
 from cli.common import ActAs, Comment, Json, OldBy, Reason, Tenant, acting, emit_json, fail, run
 from cli.session import local_operator, local_ports
+from cli.what_if import what_if
 from governance.policy import PolicyInvalid, PromotionPolicy, default_policy, parse_policy
 from governance.policy_chain import PolicyChainVerification
 from governance.policy_change import PolicyProposal, ProposalStatus
@@ -339,3 +340,6 @@ def history(tenant: Tenant, as_json: Json = False) -> None:
     if not checked.ok:
         typer.echo(f"error: policy chain broken: {checked.reason}", err=True)
         raise typer.Exit(1)
+
+
+app.command("what-if")(what_if)

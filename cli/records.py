@@ -16,6 +16,7 @@ from governance.checkpoint import Checkpoint
 from governance.errors import GovernanceError
 from governance.ledger import LedgerVerification
 from governance.records import PromotionRecord
+from governance.replay import Explanation
 
 app = typer.Typer(help="Immutable promotion records and their hash chain.", no_args_is_help=True)
 console = Console()
@@ -171,3 +172,75 @@ def verify_export(
     except GovernanceError as exc:
         fail(f"{exc.field}: {exc.message}")
     _report(result, as_json, empty=f"{bundle}: no strategies and no records")
+
+
+@app.command("explain")
+def explain(
+    tenant: Tenant,
+    record_id: Annotated[str, typer.Argument(help="The record to replay.")],
+    as_json: Json = False,
+) -> None:
+    """Replay a decision: recompute its report from the evidence and policy the record cites,
+    criterion by criterion; exits 1 when anything differs or cannot be reloaded."""
+    from app.explain import explain_record
+
+    async def go() -> Explanation:
+        async with local_ports(temporal=False, evidence=True) as ports:
+            return await explain_record(
+                ports, local_operator(tenant), tenant_id=tenant, record_id=record_id
+            )
+
+    found = run(go())
+    if as_json:
+        emit_json(found.model_dump(mode="json"))
+    else:
+        render_explanation(Console(width=max(console.width, 140)), found)
+    if not found.equal:
+        raise typer.Exit(1)
+
+
+def render_explanation(out: Console, e: Explanation) -> None:
+    out.print(
+        f"record {e.record_id}: {e.uid}/{e.strategy_id} {e.decision} "
+        f"{e.from_stage} -> {e.to_stage} ({e.reason_code})"
+    )
+    if not e.evaluated:
+        out.print(e.no_evaluation)
+        return
+    out.print(f"policy {e.policy_version}: {'found' if e.policy_found else 'NOT FOUND'}")
+    for f in e.files:
+        out.print(f"evidence {f.kind} {f.id}: {f.status}" + (f" ({f.reason})" if f.reason else ""))
+    table = Table("criterion", "recorded", "recomputed", "equal", "threshold", "status")
+    for c in e.criteria:
+        threshold = _pair(c.recorded_threshold, c.recomputed_threshold)
+        status = _pair(c.recorded_status, c.recomputed_status)
+        table.add_row(
+            c.name,
+            _num(c.recorded),
+            _num(c.recomputed),
+            "yes" if c.equal else "NO",
+            threshold,
+            status,
+        )
+    out.print(table)
+    out.print(f"compared: {e.tolerance}")
+    out.print(f"verdict: recorded {e.recorded_verdict}, recomputed {e.recomputed_verdict}")
+    match = "matches" if e.metrics_hash_matches else "DIFFERS"
+    out.print(
+        f"metrics_hash {match}: recorded {e.metrics_hash}, recomputed {e.recomputed_metrics_hash}"
+    )
+    for p in e.problems:
+        out.print(f"problem: {p}")
+    for n in e.notes:
+        out.print(f"note: {n}")
+    out.print("replays equal" if e.equal else "does NOT replay equal")
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.17g}"
+
+
+def _pair(recorded: object, recomputed: object) -> str:
+    if recorded is None:
+        return str(recomputed) if recomputed is not None else "-"
+    return str(recorded) if recorded == recomputed else f"{recorded} -> {recomputed}"

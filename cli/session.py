@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from app.ports import Ports
 from app.signing import checkpoint_key, checkpoint_public_keys
@@ -13,9 +14,12 @@ from governance.identity import Principal
 from settings import Settings
 from store.factory import open_store
 
+if TYPE_CHECKING:  # numpy and pyarrow: not on the gate's hot path
+    from app.evaluations import Evaluations
+
 
 @asynccontextmanager
-async def local_ports(temporal: bool = True) -> AsyncIterator[Ports]:
+async def local_ports(temporal: bool = True, evidence: bool = False) -> AsyncIterator[Ports]:
     settings = Settings.from_env()
     client, queue = None, settings.task_queue
     if temporal:  # loaded only when needed: `gate check` is on the runtime's hot path
@@ -30,9 +34,19 @@ async def local_ports(temporal: bool = True) -> AsyncIterator[Ports]:
             task_queue=queue,
             checkpoint_signer=lambda: checkpoint_key(settings),
             checkpoint_keys=lambda: checkpoint_public_keys(settings),
+            evaluations=evaluations(settings) if evidence else None,
         )
     finally:
         await store.close()
+
+
+def evaluations(settings: Settings) -> Evaluations:
+    """The workflow's evaluator on the configured evidence source (loaded only when asked:
+    it brings pyarrow, which the gate's hot path does without)."""
+    from activities.evidence_evaluator import EvidenceEvaluator
+    from store.factory import open_evidence_source
+
+    return EvidenceEvaluator(settings.evidence_dir, open_evidence_source(settings))
 
 
 def local_operator(tenant_id: str, name: str | None = None) -> Principal:

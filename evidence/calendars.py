@@ -19,11 +19,22 @@ import numpy as np
 from governance.metrics.sessions import SessionTable, provide, session_table
 
 FOLDER = ".calendars"
+# What this process has handed to governance already: governance keeps it for the process, so
+# many reports in one process (a what-if over a tenant) neither reread it nor ask the
+# package metadata for its version each time.
+_GIVEN: set[tuple[Path, str, int, int]] = set()
 
 
 def provide_sessions(root: Path, calendar: str, first_year: int, last_year: int) -> None:
     if not re.fullmatch(r"[A-Za-z0-9_-]+", calendar):
         return  # not a name to build a path from: let governance build it in memory
+    key = (Path(root), calendar, first_year, last_year)
+    if key not in _GIVEN:
+        _provide(root, calendar, first_year, last_year)
+        _GIVEN.add(key)
+
+
+def _provide(root: Path, calendar: str, first_year: int, last_year: int) -> None:
     version = importlib.metadata.version("exchange-calendars")
     path = Path(root) / FOLDER / f"{calendar}-{first_year}-{last_year}-{version}.npz"
     if path.exists():

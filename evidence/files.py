@@ -36,6 +36,7 @@ from governance.evidence_columns import (
     SignalEvaluations,
 )
 from governance.records import EvidenceRef
+from governance.replay import CitedFile
 
 TYPES = {
     "signal_evaluations": SignalEvaluations,
@@ -54,6 +55,18 @@ FIELD = {
 class EvidenceSource(Protocol):
     def open(self, tenant_id: str, uid: str, strategy_id: str) -> EvidenceBundle:
         """A strategy's evidence, as the eligibility report reads it."""
+        ...
+
+    def open_cited(
+        self,
+        tenant_id: str,
+        uid: str,
+        strategy_id: str,
+        refs: list[EvidenceRef],
+        verify: bool = True,
+    ) -> tuple[EvidenceBundle, list[CitedFile]]:
+        """Exactly the evidence `refs` cite (what a decision read), and what was found for each
+        (verified, missing, altered); see evidence.cited."""
         ...
 
 
@@ -86,6 +99,9 @@ class FileEvidenceSource:
         try:
             rows = _write_checked(kind, path, tmp, sink)
             stored = folder / f"{digest}.parquet"
+            # Named by the submitted file's hash; the stored content's own is kept beside it,
+            # so a replay can tell an altered file (evidence.cited).
+            keep_digest(tmp, stored.name)
             tmp.replace(stored)  # atomic: a reader never sees half a file
             if sink is not None:
                 keep(stored, sink.finish())
@@ -119,7 +135,9 @@ class FileEvidenceSource:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / ".incoming.parquet"
         pq.write_table(table, tmp)
-        digest = digest or hashlib.sha256(tmp.read_bytes()).hexdigest()
+        content = hashlib.sha256(tmp.read_bytes()).hexdigest()
+        digest = digest or content
+        keep_digest(tmp, f"{digest}.parquet", content)  # as ingest does (evidence.cited)
         tmp.replace(folder / f"{digest}.parquet")  # atomic: a reader never sees half a file
         return EvidenceRef(kind=kind, id=digest[:16], sha256=digest)
 
@@ -139,6 +157,18 @@ class FileEvidenceSource:
                 refs += _refs(kind, files)
         return EvidenceBundle(**parts, refs=refs)
 
+    def open_cited(
+        self,
+        tenant_id: str,
+        uid: str,
+        strategy_id: str,
+        refs: list[EvidenceRef],
+        verify: bool = True,
+    ) -> tuple[EvidenceBundle, list[CitedFile]]:
+        from evidence.cited import open_cited
+
+        return open_cited(self, tenant_id, uid, strategy_id, refs, verify)
+
     def open(self, tenant_id: str, uid: str, strategy_id: str) -> EvidenceBundle:
         """What a report reads: signal evaluations as kept per-day summaries (computed once per
         file and code version), the other kinds as columns. Same report as from `load`."""
@@ -155,6 +185,19 @@ class FileEvidenceSource:
                 parts[name] = _columns(kind, files)
             refs += _refs(kind, files)
         return EvidenceBundle(**parts, refs=refs, signal_summary=summary)
+
+
+DIGESTS = ".digests"
+
+
+def keep_digest(path: Path, name: str, content: str | None = None) -> None:
+    """Keep the SHA-256 of a stored file's content under `.digests/{name}.sha256`."""
+    if content is None:
+        with path.open("rb") as f:
+            content = hashlib.file_digest(f, "sha256").hexdigest()
+    folder = path.parent / DIGESTS
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.sha256").write_text(content)
 
 
 def _refs(kind: str, files: list[Path]) -> list[EvidenceRef]:

@@ -28,6 +28,7 @@ from evidence.files import FileEvidenceSource
 from governance.evidence_columns import UNREPORTED, EvidenceBundle, PaperOrders, ShadowFills
 from governance.hashing import canonical_hash
 from governance.records import EvidenceRef
+from governance.replay import CitedFile, FileStatus
 
 Document = tuple[str, dict[str, Any]]  # (path, JSON-able content)
 
@@ -183,6 +184,9 @@ def refs(kind: str, docs: list[Document]) -> list[EvidenceRef]:
     ]
 
 
+refs_of = refs  # under another name where a parameter is called `refs`
+
+
 class PlatformEvidenceSource:
     """Shadow trades and paper orders from the platform; signals and risk events from files."""
 
@@ -204,4 +208,51 @@ class PlatformEvidenceSource:
         cited += [r for r in bundle.refs if r.kind == "risk_events"]
         return replace(
             bundle, fills=found["shadow_fills"], orders=found["paper_orders"], refs=cited
+        )
+
+    def open_cited(
+        self,
+        tenant_id: str,
+        uid: str,
+        strategy_id: str,
+        refs: list[EvidenceRef],
+        verify: bool = True,
+    ) -> tuple[EvidenceBundle, list[CitedFile]]:
+        """Exactly the cited documents (by path), each checked against its cited hash, and the
+        cited files; documents written since are left out."""
+        from evidence.cited import open_cited
+
+        in_files = [r for r in refs if r.kind in ("signal_evaluations", "risk_events")]
+        bundle, checks = open_cited(self.files, tenant_id, uid, strategy_id, in_files, verify)
+        kinds: list[tuple[str, Callable[..., list[Document]], tuple[Field, ...], Any]] = [
+            ("shadow_fills", self.platform.shadow_trades, SHADOW_TRADES, ShadowFills),
+            ("paper_orders", self.platform.paper_orders, PAPER_ORDERS, PaperOrders),
+        ]
+        found: dict[str, Any] = {}
+        cited = [r for r in bundle.refs if r.kind == "signal_evaluations"]
+        for kind, read, fields, model in kinds:
+            wanted = {r.id: r for r in refs if r.kind == kind}
+            docs = dict(read(tenant_id, uid, strategy_id)) if wanted else {}
+            kept: list[Document] = []
+            for path, ref in sorted(wanted.items()):
+                doc = docs.get(path)
+                status, reason = FileStatus.VERIFIED, "content hashes to the cited sha256"
+                if doc is None:
+                    status, reason = FileStatus.MISSING, f"no platform document {path}"
+                elif not verify:
+                    status, reason = FileStatus.UNVERIFIED, ""
+                elif canonical_hash(doc) != ref.sha256:
+                    status = FileStatus.ALTERED
+                    reason = f"document {path} no longer hashes to the cited sha256"
+                checks.append(
+                    CitedFile(kind=kind, id=path, sha256=ref.sha256, status=status, reason=reason)
+                )
+                if doc is not None:  # an altered one is read as it is now, and named
+                    kept.append((path, doc))
+            found[kind] = model(**columns(fields, kept)) if kept else None
+            cited += refs_of(kind, kept)
+        cited += [r for r in bundle.refs if r.kind == "risk_events"]
+        return (
+            replace(bundle, fills=found["shadow_fills"], orders=found["paper_orders"], refs=cited),
+            checks,
         )

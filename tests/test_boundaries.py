@@ -108,6 +108,8 @@ ENTRY_POINTS = [
     "api/routes_requests.py",
     "api/routes_registry.py",
     "api/routes_policy.py",
+    "api/routes_explain.py",
+    "cli/what_if.py",
     "api/ui.py",
     "cli/promote.py",
     "cli/risk.py",

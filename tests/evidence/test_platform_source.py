@@ -201,3 +201,29 @@ def test_the_source_is_chosen_by_settings(tmp_path: Path, firestore_emulator_hos
 def test_rfc3339_timestamps_keep_nanoseconds() -> None:
     assert parse_timestamp("1970-01-01T00:00:01.000000007Z") == 1_000_000_007
     assert parse_timestamp("2026-11-20T16:00:00+01:00") == parse_timestamp("2026-11-20T15:00:00Z")
+
+
+def test_cited_documents_are_read_exactly_and_an_edited_or_deleted_one_is_named(
+    platform: FirestoreDocuments, tenant: str, tmp_path: Path
+) -> None:
+    from governance.replay import FileStatus
+
+    uid = f"u-{uuid.uuid4().hex[:8]}"
+    fills, orders, entered = evidence()
+    seed(platform, tenant, uid, fills, orders)
+    source = PlatformEvidenceSource(FileEvidenceSource(tmp_path / "none"), platform)
+    decided = source.open(tenant, uid, "s")
+    then = report(decided, S.LIVE, entered)
+    # A document written after the decision is not read by its replay.
+    copied = platform.client.document(paths.paper_order(tenant, "po0001")).get().to_dict()
+    platform.client.document(paths.paper_order(tenant, "po9999")).set(copied or {})
+    again, checks = source.open_cited(tenant, uid, "s", decided.refs)
+    assert all(c.status == FileStatus.VERIFIED for c in checks)
+    assert len(checks) == len(fills["ts"]) + len(orders["ts"])
+    assert report(again, S.LIVE, entered).metrics_hash == then.metrics_hash
+    edited, deleted = paths.paper_order(tenant, "po0002"), paths.shadow_trades(uid) + "/st0003"
+    platform.client.document(edited).update({"notional": "123456.0"})
+    platform.client.document(deleted).delete()
+    _, checks = source.open_cited(tenant, uid, "s", decided.refs)
+    named = {c.id: c.status for c in checks if c.status != FileStatus.VERIFIED}
+    assert named == {edited: FileStatus.ALTERED, deleted: FileStatus.MISSING}

@@ -79,6 +79,7 @@ async def site(
             task_queue=task_queue,
             signer=SIGNER,
             temporal_ui_url=TEMPORAL_UI,
+            evaluations=evaluator,
         )
     )
     server = EmbeddedServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

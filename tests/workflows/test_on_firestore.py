@@ -14,6 +14,7 @@ from governance.roles import Role
 from governance.stages import Decision
 from governance.stages import LifecycleStage as S
 from store.firestore import FirestoreStore
+from tests.support.replay_check import assert_records_replay
 from tests.workflows.evidence_fixtures import seed_evidence
 from tests.workflows.harness import Stack, fast_policy
 
@@ -36,4 +37,6 @@ async def test_promote_and_demote_on_firestore(
     assert verify_chain(records).ok
     doc = await store.get_strategy(tenant, "quant", "edge")
     assert doc is not None and doc.lifecycle_stage == S.OBSERVE and doc.freeze
+    # The promotion replays from what the production store kept (records explain).
+    assert await assert_records_replay(store, tenant, tmp_path / "evidence") == 1
     await store.close()
