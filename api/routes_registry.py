@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from activities.halt_file import read_kill_switch
 from api.deps import Caller, Deps
@@ -78,6 +78,22 @@ async def post_risk_events(
     events = [risk.RiskEventSent.model_validate(i.model_dump()) for i in items]
     accepted = await risk.send_risk_events(d.ports(), who, tenant_id=tenant, events=events)
     return {"accepted": [a.model_dump() for a in accepted]}
+
+
+@router.get(ONE + "/risk-events/{event_id}", response_model=risk.RiskEventOutcome)
+async def risk_event_outcome(
+    tenant: str,
+    uid: str,
+    strategy_id: str,
+    d: Deps,
+    who: Caller,
+    event_id: str = Path(max_length=200),
+) -> risk.RiskEventOutcome:
+    """What a risk event did once applied (`applied: false` while it is pending): the way a
+    risk system that posted it learns the demotion, record and freeze it caused."""
+    return await risk.risk_event_outcome(
+        d.ports(), who, tenant_id=tenant, uid=uid, strategy_id=strategy_id, event_id=event_id
+    )
 
 
 @router.post(ONE + "/freeze", response_model=PromotionRecord)

@@ -20,6 +20,7 @@ from governance.bounds import COMMENT_MAX, check_text
 from governance.errors import GovernanceError, NotFound, UnknownStrategy
 from governance.identity import Principal
 from governance.promotion import Phase
+from governance.refusals import RefusalCode
 from governance.roles import Role
 from workflows.promotion_state import PromotionStatus
 
@@ -40,10 +41,12 @@ def install(app: FastAPI) -> None:
         where = {"tenant_id": who.tenant_id, "uid": uid, "strategy_id": strategy_id}
         try:
             view = await request_view(d.ports(), who, **where)
-        except GovernanceError as exc:
-            return _refused_page(request, who, uid, strategy_id, exc)
         except RPCError:
             return _unavailable(request, who)
+        except GovernanceError as exc:
+            if exc.code == RefusalCode.UNAVAILABLE:
+                return _unavailable(request, who)
+            return _refused_page(request, who, uid, strategy_id, exc)
         s = view.status
         charts = report_charts(view.report)
         return page(
@@ -176,10 +179,12 @@ async def _act(request: Request, who: Principal, d: ApiDeps, form: _Form, call: 
     ports, where = d.ports(), {"tenant_id": who.tenant_id, "uid": form.uid}
     try:
         current = await current_status(ports, who, **where, strategy_id=form.strategy_id)
-    except GovernanceError as exc:
-        return _refused_page(request, who, form.uid, form.strategy_id, exc)
     except RPCError:
         return _unavailable(request, who)
+    except GovernanceError as exc:
+        if exc.code == RefusalCode.UNAVAILABLE:
+            return _unavailable(request, who)
+        return _refused_page(request, who, form.uid, form.strategy_id, exc)
     if form.request_id and form.request_id != current.request_id:
         return await _stale(request, who, d, form, current, "a new request replaced it")
     if current.phase.terminal:

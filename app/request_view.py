@@ -6,11 +6,9 @@ froze the strategy."""
 from __future__ import annotations
 
 from pydantic import BaseModel
-from temporalio.service import RPCError, RPCStatusCode
 
 from app.ports import Ports
 from app.requests import promotion_status
-from governance.errors import NotFound
 from governance.identity import Principal, require_person, require_tenant
 from governance.policy import PromotionPolicy
 from governance.progress import Counter, window_counters
@@ -124,16 +122,7 @@ async def current_status(
     ports: Ports, who: Principal, *, tenant_id: str, uid: str, strategy_id: str
 ) -> PromotionStatus:
     """The strategy's latest request; NotFound when it never had one."""
-    try:
-        return await promotion_status(
-            ports, who, tenant_id=tenant_id, uid=uid, strategy_id=strategy_id
-        )
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:
-            raise
-        raise NotFound(
-            f"{uid}/{strategy_id} has no promotion or unfreeze request yet", field="strategy_id"
-        ) from None
+    return await promotion_status(ports, who, tenant_id=tenant_id, uid=uid, strategy_id=strategy_id)
 
 
 async def freeze_cause(ports: Ports, strategy: StrategyDoc) -> FreezeCause:

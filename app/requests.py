@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,6 +20,11 @@ from governance.roles import Role
 from governance.stages import Decision, LifecycleStage
 from workflows import client as wf
 from workflows.promotion_state import ApproveInput, CancelInput, PromotionStatus, RejectInput
+
+# How often an update the request could not take is asked again (same update id), and the
+# pause before each; beyond that the caller is told to try again (503).
+UPDATE_ATTEMPTS = 3
+UPDATE_BACKOFF_SECONDS = 0.5
 
 
 class Created(BaseModel):
@@ -179,12 +186,25 @@ async def cancel(
 async def _in_flight(
     ports: Ports, tenant_id: str, uid: str, strategy_id: str, update: Any, inp: Any
 ) -> PromotionStatus:
-    """One of the request's updates; with no request open, says whether it ended and how."""
-    try:
-        status: PromotionStatus = await update(ports.temporal(), tenant_id, uid, strategy_id, inp)
-    except wf.NoRequestInFlight:
-        raise await no_request_in_flight(ports, tenant_id, uid, strategy_id) from None
-    return status
+    """One of the request's updates; with no request open, says whether it ended and how.
+
+    An update the request could not take (its worker restarting) is asked again under the same
+    update id, so it is given once however often it is asked."""
+    update_id = uuid.uuid4().hex
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            status: PromotionStatus = await update(
+                ports.temporal(), tenant_id, uid, strategy_id, inp, update_id
+            )
+            return status
+        except wf.NoRequestInFlight:
+            raise await no_request_in_flight(ports, tenant_id, uid, strategy_id) from None
+        except wf.NotAnswered:
+            if attempts == UPDATE_ATTEMPTS:
+                raise
+            await asyncio.sleep(UPDATE_BACKOFF_SECONDS * attempts)
 
 
 async def list_requests(

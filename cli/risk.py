@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import typer
@@ -91,15 +92,16 @@ def risk_event(
         workflow_id = run(_send(tenant, source, sent))
     sent_line = f"risk event {event_id} ({kind.value}) sent to {workflow_id}"
     outcome = None
-    if wait and not api:  # through --api the caller holds a service token, not the store
-        outcome = _await_outcome(tenant, uid, strategy, event_id, wait_seconds)
+    if wait:
+        read = _api_outcome(api, tenant, uid, strategy, event_id) if api else None
+        outcome = _await_outcome(tenant, uid, strategy, event_id, wait_seconds, read)
     if as_json:
         shown: dict[str, Any] = {"event_id": event_id, "workflow_id": workflow_id}
         shown.update(kind=kind.value, outcome=outcome.model_dump(mode="json") if outcome else None)
         emit_json(shown)
         return
     out(sent_line)
-    out(describe_outcome(outcome, wait_seconds if wait and not api else None))
+    out(describe_outcome(outcome, wait_seconds if wait else None))
 
 
 def describe_outcome(outcome: RiskEventOutcome | None, waited: float | None) -> str:
@@ -125,10 +127,27 @@ def describe_outcome(outcome: RiskEventOutcome | None, waited: float | None) -> 
     )
 
 
-def _await_outcome(
-    tenant: str, uid: str, strategy: str, event_id: str, seconds: float
-) -> RiskEventOutcome:
+def _api_outcome(
+    base: str, tenant: str, uid: str, strategy: str, event_id: str
+) -> Callable[[], Coroutine[Any, Any, RiskEventOutcome]]:
+    """The outcome as the API reports it, for a caller that holds a token, not the store."""
+    path = f"/v1/tenants/{tenant}/strategies/{uid}/{strategy}/risk-events/{event_id}"
+
     async def read() -> RiskEventOutcome:
+        return RiskEventOutcome.model_validate(api_client.call(base, "GET", path))
+
+    return read
+
+
+def _await_outcome(
+    tenant: str,
+    uid: str,
+    strategy: str,
+    event_id: str,
+    seconds: float,
+    through_api: Callable[[], Coroutine[Any, Any, RiskEventOutcome]] | None = None,
+) -> RiskEventOutcome:
+    async def from_store() -> RiskEventOutcome:
         async with local_ports(temporal=False) as ports:
             return await risk.risk_event_outcome(
                 ports,
@@ -139,6 +158,7 @@ def _await_outcome(
                 event_id=event_id,
             )
 
+    read = through_api or from_store
     deadline = time.monotonic() + seconds
     outcome = run(read())
     while not outcome.applied and time.monotonic() < deadline:

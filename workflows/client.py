@@ -13,7 +13,9 @@ from typing import Any, Protocol
 from temporalio.client import (
     Client,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -142,6 +144,14 @@ class NoRequestInFlight(NotFound):
     """Temporal has no open promotion workflow for the strategy (none, or it has closed)."""
 
 
+class NotAnswered(GovernanceError):
+    """The request cannot answer now: it did not in time, or its last workflow task failed (a
+    worker killed mid-task) and is being retried. Nothing is lost: a query can be asked again,
+    and an update repeated with the same update id joins the first one (503, not a refusal)."""
+
+    code = "unavailable"
+
+
 async def promotion_status(
     client: Client, tenant_id: str, uid: str, strategy_id: str
 ) -> PromotionStatus:
@@ -151,14 +161,23 @@ async def promotion_status(
         )
     except RPCError as exc:
         raise _not_found(exc, uid, strategy_id) from None
+    except WorkflowQueryFailedError as exc:
+        raise NotAnswered(
+            f"the request of {uid}/{strategy_id} cannot answer now ({exc}); ask again",
+            field="temporal",
+        ) from None
 
 
-def _not_found(exc: RPCError, uid: str, strategy_id: str) -> Exception:
+def _not_found(exc: RPCError, uid: str, strategy_id: str) -> GovernanceError:
     if exc.status == RPCStatusCode.NOT_FOUND:
         return NoRequestInFlight(
             f"no promotion request in flight for {uid}/{strategy_id}", field="strategy_id"
         )
-    return exc
+    return NotAnswered(
+        f"the request of {uid}/{strategy_id} cannot answer now ({exc.message}); nothing was "
+        "lost, and the same call can be repeated",
+        field="temporal",
+    )
 
 
 class Refused(GovernanceError):
@@ -175,35 +194,70 @@ def _refused(exc: WorkflowUpdateFailedError) -> Refused:
 
 
 async def _update(
-    client: Client, tenant_id: str, uid: str, strategy_id: str, update: Any, inp: Any
+    client: Client,
+    tenant_id: str,
+    uid: str,
+    strategy_id: str,
+    update: Any,
+    inp: Any,
+    update_id: str | None = None,
 ) -> PromotionStatus:
-    """Run one of the request's updates; a validator's or handler's refusal becomes Refused."""
+    """Run one of the request's updates; a validator's or handler's refusal becomes Refused.
+
+    `update_id` makes a retry idempotent: Temporal runs an update id once per workflow run."""
     handle = promotion_handle(client, tenant_id, uid, strategy_id)
     try:
-        status: PromotionStatus = await handle.execute_update(update, inp)
+        status: PromotionStatus = await handle.execute_update(update, inp, id=update_id)
     except WorkflowUpdateFailedError as exc:
         raise _refused(exc) from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise NotAnswered(
+            f"the request of {uid}/{strategy_id} did not answer in time; nothing was lost, "
+            "and the same call can be repeated",
+            field="temporal",
+        ) from None
     except RPCError as exc:
         raise _not_found(exc, uid, strategy_id) from None
     return status
 
 
 async def approve(
-    client: Client, tenant_id: str, uid: str, strategy_id: str, inp: ApproveInput
+    client: Client,
+    tenant_id: str,
+    uid: str,
+    strategy_id: str,
+    inp: ApproveInput,
+    update_id: str | None = None,
 ) -> PromotionStatus:
-    return await _update(client, tenant_id, uid, strategy_id, PromotionWorkflow.approve, inp)
+    return await _update(
+        client, tenant_id, uid, strategy_id, PromotionWorkflow.approve, inp, update_id
+    )
 
 
 async def reject(
-    client: Client, tenant_id: str, uid: str, strategy_id: str, inp: RejectInput
+    client: Client,
+    tenant_id: str,
+    uid: str,
+    strategy_id: str,
+    inp: RejectInput,
+    update_id: str | None = None,
 ) -> PromotionStatus:
-    return await _update(client, tenant_id, uid, strategy_id, PromotionWorkflow.reject, inp)
+    return await _update(
+        client, tenant_id, uid, strategy_id, PromotionWorkflow.reject, inp, update_id
+    )
 
 
 async def cancel(
-    client: Client, tenant_id: str, uid: str, strategy_id: str, inp: CancelInput
+    client: Client,
+    tenant_id: str,
+    uid: str,
+    strategy_id: str,
+    inp: CancelInput,
+    update_id: str | None = None,
 ) -> PromotionStatus:
-    return await _update(client, tenant_id, uid, strategy_id, PromotionWorkflow.cancel, inp)
+    return await _update(
+        client, tenant_id, uid, strategy_id, PromotionWorkflow.cancel, inp, update_id
+    )
 
 
 class RiskStore(Protocol):

@@ -60,6 +60,17 @@ async def test_service_token_posts_risk_events_only_and_demotes(api: Api) -> Non
     assert r.status_code == 202, r.text
     (record,) = await api.stack.wait_records("momo", 1)
     assert record.to_stage == S.SHADOW and record.requested_by == "risk:risk-engine"
+    # The risk system reads what its event did; an event not applied (yet) says so.
+    outcome = base + f"/strategies/quant/momo/risk-events/{event_id}"
+    r = await api.http.get(outcome, headers=svc)
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["applied"] is True and done["record_id"] == record.record_id
+    assert (done["from_stage"], done["to_stage"]) == ("PAPER", "SHADOW")
+    r = await api.http.get(base + "/strategies/quant/momo/risk-events/never-sent", headers=svc)
+    assert r.status_code == 200 and r.json()["applied"] is False
+    r = await api.http.get(base + f"/strategies/quant/nope/risk-events/{event_id}", headers=svc)
+    assert r.status_code == 404 and r.json()["code"] == "unknown_strategy", r.text
     r = await api.http.post(base + "/risk-events", json=body, headers=svc)  # redelivery
     assert r.status_code == 202
     await asyncio.sleep(1.0)

@@ -70,6 +70,25 @@ def test_each_command_says_what_it_did(tmp_path: Path) -> None:
         # Not waiting, it says the outcome is pending.
         pending = sg(home, "risk-event", *WHERE, "--kind", "marketdata_stale", "--no-wait")
         assert last_lines(pending)[-1].startswith("pending: not applied yet"), pending.stdout
+        # Through the API (a risk approver's token) it waits the same way, on the API's answer.
+        bob = {"STRATGATE_TOKEN": tokens["bob"]}
+        via_api = sg(home, "risk-event", *WHERE, "--kind", "drawdown_breaker", "--api", api, **bob)
+        assert via_api.returncode == 0, via_api.stderr
+        assert not last_lines(via_api)[-1].startswith("pending"), via_api.stdout
+        as_json_event = ok(
+            sg(
+                home,
+                "risk-event",
+                *WHERE,
+                "--kind",
+                "drawdown_breaker",
+                "--api",
+                api,
+                "--json",
+                **bob,
+            )
+        )
+        assert as_json_event["outcome"]["applied"] is True, as_json_event
 
         # `promote request` names the first phase; `promote cancel` says cancelled.
         registered = sg(home, "strategy", "register", *EXTRA, "--stage", "shadow")

@@ -67,6 +67,8 @@ class Stack:
         self.task_queue = task_queue
         self.tenant = tenant
         self.tmp = tmp
+        # Status queries that could not be answered (a worker being replaced), retried.
+        self.unanswered: list[str] = []
 
     async def seed(
         self,
@@ -135,7 +137,8 @@ class Stack:
         while True:
             try:
                 status = await self.status(strategy_id, uid)
-            except RPCError:
+            except (RPCError, wf.NotAnswered) as exc:
+                self.unanswered.append(f"{strategy_id}: {exc}")
                 # A query needs a live worker: while a killed one is replaced it times out.
                 if asyncio.get_running_loop().time() > deadline:
                     raise
@@ -160,22 +163,40 @@ class Stack:
     async def approve(
         self, strategy_id: str, approver: str, role: Role, token: str | None = None, **kw: Any
     ) -> PromotionStatus:
-        """As the API does it: the person authenticated, the approval signed for them."""
-        status = await self.status(strategy_id)
+        """As the API does it: the person authenticated, the approval signed for them. While a
+        killed worker is replaced the request may not answer; a person asks again, and an
+        approval that landed meanwhile is not given twice."""
+        status = await self.wait_for(strategy_id, lambda _: True, timeout=120)
         who = Principal(tenant_id=self.tenant, subject=approver, kind=TokenKind.PERSONAL)
-        return await requests.approve(
-            self.ports(),
-            who,
-            tenant_id=self.tenant,
-            uid="quant",
-            strategy_id=strategy_id,
-            role=role,
-            metrics_hash=kw.pop(
-                "metrics_hash", status.report.metrics_hash if status.report else None
-            ),
-            comment=kw.pop("comment", "looks good"),
-            confirmation_token=token,
-        )
+        metrics_hash = kw.pop("metrics_hash", status.report.metrics_hash if status.report else None)
+        comment = kw.pop("comment", "looks good")
+        deadline = asyncio.get_running_loop().time() + 120
+        unanswered = False
+        while True:
+            try:
+                return await requests.approve(
+                    self.ports(),
+                    who,
+                    tenant_id=self.tenant,
+                    uid="quant",
+                    strategy_id=strategy_id,
+                    role=role,
+                    metrics_hash=metrics_hash,
+                    comment=comment,
+                    confirmation_token=token,
+                )
+            except wf.NotAnswered:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                unanswered = True
+                await asyncio.sleep(1.0)
+            except wf.Refused:
+                if not unanswered:
+                    raise
+                now = await self.wait_for(strategy_id, lambda _: True, timeout=120)
+                if not any(a.approved_by == approver for a in now.approvals):
+                    raise
+                return now  # the unanswered attempt landed
 
     async def outcome(self, strategy_id: str, uid: str = "quant") -> PromotionOutcome:
         handle = wf.promotion_handle(self.client, self.tenant, uid, strategy_id)

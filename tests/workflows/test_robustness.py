@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from activities.risk import ApplyRiskEvent, RiskActivities
+from governance.assertion import ApprovalClaim, sign
 from governance.demotion import risk_audit_id, risk_change_ids
 from governance.promotion import Phase
 from governance.risk_events import RiskEvent
@@ -15,8 +17,9 @@ from governance.roles import Role
 from governance.stages import Decision
 from governance.stages import LifecycleStage as S
 from tests.workflows.evidence_fixtures import seed_evidence
-from tests.workflows.harness import Stack, fast_policy
+from tests.workflows.harness import SIGNER, Stack, fast_policy
 from workflows import client as wf
+from workflows.promotion_state import ApproveInput
 
 
 async def test_a_person_added_to_the_directory_can_approve_at_once(stack_factory: Stack) -> None:
@@ -72,12 +75,6 @@ async def test_a_retried_risk_activity_finishes_its_effect_exactly_once(
 async def test_temporal_access_alone_cannot_forge_an_approval(stack_factory: Stack) -> None:
     """An update sent straight to Temporal, without the API's signed assertion, or with one
     for another person or report, or signed by an unpublished key, is refused naming why."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from governance.assertion import ApprovalClaim, sign
-    from tests.workflows.harness import SIGNER
-    from workflows.promotion_state import ApproveInput
-
     stack = stack_factory
     await stack.seed(fast_policy(), {"edge": S.OBSERVE})
     evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.6})
@@ -119,3 +116,43 @@ async def test_temporal_access_alone_cannot_forge_an_approval(stack_factory: Sta
         )
         await wf.approve(stack.client, stack.tenant, "quant", "edge", inp)
         assert (await stack.outcome("edge")).phase == Phase.COMMITTED
+
+
+async def test_an_approval_asked_again_under_its_update_id_counts_once(
+    stack_factory: Stack,
+) -> None:
+    """What the application layer does when a request does not answer in time: it asks again
+    under the same update id, and Temporal runs that update once."""
+    stack = stack_factory
+    await stack.seed(fast_policy(), {"edge": S.SHADOW})
+    evaluator = seed_evidence(stack.tmp / "evidence", stack.tenant, {"edge": 0.6})
+    async with stack.worker(evaluator):
+        await stack.request("edge", S.PAPER)
+        status = await stack.wait_phase("edge", Phase.AWAITING_APPROVALS)
+        assert status.report is not None
+        claim = ApprovalClaim(
+            request_id=status.request_id,
+            role=Role.RISK_APPROVER,
+            person="bob",
+            metrics_hash=status.report.metrics_hash,
+            issued_at=datetime.now(UTC),
+            tenant_id=stack.tenant,
+        )
+        inp = ApproveInput(
+            approver="bob",
+            role=Role.RISK_APPROVER,
+            metrics_hash=status.report.metrics_hash,
+            assertion=sign(SIGNER, claim),
+        )
+        first = await wf.approve(stack.client, stack.tenant, "quant", "edge", inp, "retry-1")
+        again = await wf.approve(stack.client, stack.tenant, "quant", "edge", inp, "retry-1")
+        assert [a.approved_by for a in first.approvals] == ["bob"]
+        assert again.approvals == first.approvals  # the first run's answer, not a second run
+        # A new update id is a new approval: refused, bob has approved already.
+        with pytest.raises(wf.Refused):
+            await wf.approve(stack.client, stack.tenant, "quant", "edge", inp, "retry-2")
+        status = await stack.status("edge")
+        assert status.phase == Phase.AWAITING_APPROVALS and len(status.approvals) == 1
+        audit = await stack.store.list_audit_events(stack.tenant)
+        approved = [e for e in audit if e.event_type == "strategy.promotion_approved"]
+        assert len(approved) == 1

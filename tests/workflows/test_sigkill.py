@@ -4,9 +4,10 @@ Two worker processes (`python worker.py`, as deployed) share one task queue and 
 store; a killer SIGKILLs one of them at random intervals and starts a new one. Meanwhile every
 strategy is promoted OBSERVE -> SHADOW with an approval and then hit by a critical risk event.
 Afterwards: every workflow completed, each promotion and each demotion recorded exactly once,
-each risk event applied exactly once (its own audit entry), every chain verifies and each
-stage equals its last record's `to_stage`. Prints the counts. 6 strategies in `make test`,
-40 with `STRATGATE_CAMPAIGN=long`.
+each risk event applied exactly once (its own audit entry), every chain verifies, each
+stage equals its last record's `to_stage`, and every workflow's whole history replays against
+today's code (determinism is checked there, on complete histories). Prints the counts.
+6 strategies in `make test`, 40 with `STRATGATE_CAMPAIGN=long`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
 from governance.chain import verify_chain
-from governance.promotion import Phase
+from governance.promotion import Phase, demotion_workflow_id, promotion_workflow_id
 from governance.records import RequestStatus
 from governance.risk_events import RiskEvent
 from governance.risk_events import RiskEventKind as K
@@ -31,6 +38,7 @@ from governance.stages import Decision
 from governance.stages import LifecycleStage as S
 from tests.workflows.evidence_fixtures import seed_evidence
 from tests.workflows.harness import ASSERTION_PUBLIC_KEY, Stack, fast_policy
+from worker import WORKFLOWS
 from workflows.promotion_state import PromotionStatus
 
 LONG = os.environ.get("STRATGATE_CAMPAIGN") == "long"
@@ -55,6 +63,22 @@ def start_worker(stack: Stack, evidence: Path) -> subprocess.Popen[bytes]:
     )
 
 
+async def polling(stack: Stack, pid: int, timeout: float = 120.0) -> None:
+    """Until the worker process `pid` polls the task queue (its identity is pid@host)."""
+    request = DescribeTaskQueueRequest(
+        namespace=stack.client.namespace,
+        task_queue=TaskQueue(name=stack.task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        answer = await stack.client.workflow_service.describe_task_queue(request)
+        if any(p.identity.startswith(f"{pid}@") for p in answer.pollers):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"worker {pid} never polled {stack.task_queue}")
+
+
 async def test_workers_killed_at_random_lose_and_duplicate_nothing(stack_factory: Stack) -> None:
     stack = stack_factory
     await stack.seed(fast_policy(), dict.fromkeys(STRATEGIES, S.OBSERVE))
@@ -74,15 +98,20 @@ async def test_workers_killed_at_random_lose_and_duplicate_nothing(stack_factory
             workers[victim].wait()
             kills += 1
             workers[victim] = start_worker(stack, evidence)
+            # On a busy machine a worker takes seconds to start: kill again only once its
+            # replacement polls, or nothing would ever run between the kills.
+            await polling(stack, workers[victim].pid)
 
     async def journey(name: str) -> RiskEvent:
         await stack.request(name, S.SHADOW)
         await stack.wait_phase(name, Phase.AWAITING_APPROVALS, timeout=180)
         await stack.approve(name, "alice", Role.STRATEGY_REVIEWER)
-        outcome = await asyncio.wait_for(_outcome(stack, name), 180)
+        outcome = await asyncio.wait_for(_outcome(stack, name), 240)
         assert outcome.phase == Phase.COMMITTED, (name, outcome)
         return await stack.risk(name, K.MARKETDATA_STALE)
 
+    for w in workers:
+        await polling(stack, w.pid)
     killing = asyncio.create_task(killer())
     try:
         events = await asyncio.gather(*(journey(n) for n in STRATEGIES))
@@ -98,10 +127,14 @@ async def test_workers_killed_at_random_lose_and_duplicate_nothing(stack_factory
 
     records = await stack.store.list_records(stack.tenant)
     audit = await stack.store.list_audit_events(stack.tenant)
+    replayed = await _replay_every_history(stack)
     print(
         f"\nSIGKILL campaign: {kills} workers killed during {len(STRATEGIES)} promotions and "
-        f"{len(STRATEGIES)} demotions; {len(records)} records, {len(audit)} audit events"
+        f"{len(STRATEGIES)} demotions; {len(records)} records, {len(audit)} audit events; "
+        f"{replayed} histories replay; {len(stack.unanswered)} status queries asked again"
     )
+    for failure in stack.unanswered:
+        print(f"  asked again: {failure}")
     assert kills >= 2
     per_strategy = Counter((r.strategy_id, r.decision) for r in records)
     for name in STRATEGIES:
@@ -121,5 +154,28 @@ async def test_workers_killed_at_random_lose_and_duplicate_nothing(stack_factory
 
 
 async def _outcome(stack: Stack, name: str) -> PromotionStatus:
-    # A worker killed mid-task only delays the result; poll through it.
+    """A worker killed mid-task only delays the result; poll through it. A query answered by a
+    worker that rebuilds the workflow from a history whose last task died with its worker may
+    fail; `wait_for` asks again and counts it, and whether the workflow code is deterministic
+    is decided by replaying every whole history at the end, not by a query."""
     return await stack.wait_for(name, lambda s: s.phase.terminal, timeout=180)
+
+
+async def _replay_every_history(stack: Stack) -> int:
+    """Every promotion and demotion of the campaign, replayed whole against today's code."""
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayed = 0
+    for name in STRATEGIES:
+        for workflow_id in (
+            promotion_workflow_id(stack.tenant, "quant", name),
+            demotion_workflow_id(stack.tenant, "quant", name),
+        ):
+            history = await stack.client.get_workflow_handle(workflow_id).fetch_history()
+            try:
+                await replayer.replay_workflow(history)
+            except Exception:
+                kept = stack.tmp / f"{workflow_id.replace('/', '_')}.json"
+                kept.write_text(history.to_json())
+                raise AssertionError(f"{workflow_id} does not replay; history in {kept}") from None
+            replayed += 1
+    return replayed
