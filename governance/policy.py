@@ -11,10 +11,19 @@ import copy
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from governance.criteria_catalog import BY_TRANSITION
 from governance.errors import GovernanceError, PolicyMissing
+from governance.fleet_halt import HaltPolicy
 from governance.limits import LimitEnvelope, LimitEnvelopes
 from governance.roles import Role
 from governance.stages import LifecycleStage, Transition
@@ -293,6 +302,19 @@ class PromotionPolicy(_Strict):
     proposal_id: str | None = None
     prev_policy_hash: str | None = None
     policy_hash: str | None = None
+    # What a tenant halt does and who approves the resume (None: HaltPolicy's defaults). Left
+    # out of the JSON form while None, so versions stored before it existed hash as they did.
+    fleet_halt: HaltPolicy | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_additions(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("fleet_halt", "") is None:
+            data.pop("fleet_halt")
+        return data
+
+    def halt_policy(self) -> HaltPolicy:
+        return self.fleet_halt or HaltPolicy()
 
     @model_validator(mode="before")
     @classmethod

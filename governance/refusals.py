@@ -50,3 +50,8 @@ class RefusalCode(StrEnum):
     POLICY_VERSION_EXISTS = "policy_version_exists"
     POLICY_PROPOSAL_STALE = "policy_proposal_stale"
     POLICY_APPROVAL_REQUIRED = "policy_approval_required"
+    # Tenant and platform halts (governance/fleet_halt.py)
+    TENANT_HALTED = "tenant_halted"
+    ALREADY_HALTED = "already_halted"
+    NOT_HALTED = "not_halted"
+    RESUME_REFUSED = "resume_refused"

@@ -1,0 +1,209 @@
+"""The stage changes a tenant halt (and a resume that unfreezes) makes, one per strategy, and
+the halt's audit events.
+
+Ids derive from the halt id and the strategy, so a retried chunk names the very same records
+and a store commits each once (governance.stage_change.same_commit).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from governance.fleet_halt import ResumeApproval, TenantHalt
+from governance.records import AuditEvent, Severity, StrategyDoc
+from governance.stage_change import StageChange
+from governance.stages import Decision, rank
+
+_NS = uuid.UUID("6f1d3c1e-58a4-4d6e-9d1b-2f0d7e1a9c42")
+HALT_REASON = "tenant_halt"
+RESUME_REASON = "tenant_resume"
+
+
+def fleet_id(halt_id: str, *parts: str) -> str:
+    return str(uuid.uuid5(_NS, "\0".join((halt_id, *parts))))
+
+
+def freeze_marker(halt_id: str) -> str:
+    """The freeze reason the halt writes: a resume unfreezes only what this halt froze."""
+    return f"tenant_halt:{halt_id}"
+
+
+class SkippedChange(BaseModel):
+    """A change of a batch that did not land, and why (nothing of it was written)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    uid: str
+    strategy_id: str
+    record_id: str
+    code: str
+    field: str | None = None
+    message: str
+
+
+def halt_change(
+    doc: StrategyDoc,
+    halt: TenantHalt,
+    *,
+    policy_version: str | None,
+    policy_hash: str | None,
+    effective_at: datetime,
+) -> StageChange | None:
+    """The strategy moved to the halt's posture (frozen if the posture freezes); None when it
+    is already at or below the posture and frozen (nothing to record)."""
+    above = rank(doc.lifecycle_stage) > rank(halt.posture)
+    if not above and (not halt.freeze or doc.freeze):
+        return None
+    decision = Decision.DEMOTE if above else Decision.FREEZE
+    return StageChange(
+        tenant_id=doc.tenant_id,
+        uid=doc.uid,
+        strategy_id=doc.strategy_id,
+        record_id=fleet_id(halt.halt_id, "halt", doc.uid, doc.strategy_id),
+        audit_event_id=fleet_id(halt.halt_id, "halt-event", doc.uid, doc.strategy_id),
+        decision=decision,
+        expected_from_stage=doc.lifecycle_stage,
+        expected_last_record_id=doc.last_stage_change_record_id,
+        to_stage=halt.posture if above else doc.lifecycle_stage,
+        reason_code=HALT_REASON,
+        policy_version=policy_version,
+        policy_hash=policy_hash,
+        requested_by=halt.halted_by,
+        requested_at=halt.halted_at,
+        effective_at=effective_at,
+        set_freeze=True if halt.freeze else None,
+        # A strategy frozen already keeps its own reason (and its own unfreeze path).
+        freeze_reason=freeze_marker(halt.halt_id) if halt.freeze and not doc.freeze else None,
+        correlation_id=halt.halt_id,
+        severity=Severity.CRITICAL,
+        audit_details={"halt_id": halt.halt_id, "by": halt.halted_by, "reason": halt.reason},
+    )
+
+
+def unfreeze_change(
+    doc: StrategyDoc,
+    halt: TenantHalt,
+    *,
+    policy_version: str | None,
+    policy_hash: str | None,
+    effective_at: datetime,
+) -> StageChange | None:
+    """The unfreeze of a strategy this halt froze (None: not frozen, or frozen by another
+    cause, which keeps its own unfreeze path)."""
+    if not doc.freeze or doc.freeze_reason != freeze_marker(halt.halt_id):
+        return None
+    return StageChange(
+        tenant_id=doc.tenant_id,
+        uid=doc.uid,
+        strategy_id=doc.strategy_id,
+        record_id=fleet_id(halt.halt_id, "unfreeze", doc.uid, doc.strategy_id),
+        audit_event_id=fleet_id(halt.halt_id, "unfreeze-event", doc.uid, doc.strategy_id),
+        decision=Decision.UNFREEZE,
+        expected_from_stage=doc.lifecycle_stage,
+        expected_last_record_id=doc.last_stage_change_record_id,
+        to_stage=doc.lifecycle_stage,
+        reason_code=RESUME_REASON,
+        policy_version=policy_version,
+        policy_hash=policy_hash,
+        requested_by=halt.resumed_by or "unknown",
+        requested_at=halt.resumed_at or effective_at,
+        effective_at=effective_at,
+        set_freeze=False,
+        correlation_id=halt.halt_id,
+        audit_details={
+            "halt_id": halt.halt_id,
+            "approved_by": [a.user for a in halt.approvals],
+        },
+    )
+
+
+def _event(halt: TenantHalt, kind: str, event_id: str, at: datetime, **details: Any) -> AuditEvent:
+    return AuditEvent(
+        event_id=event_id,
+        event_type=kind,
+        severity=Severity.CRITICAL if kind == "tenant.halted" else Severity.INFO,
+        ts=at,
+        tenant_id=halt.tenant_id,
+        correlation_id=halt.halt_id,
+        details={"halt_id": halt.halt_id, **details},
+    )
+
+
+def halted_event(halt: TenantHalt) -> AuditEvent:
+    return _event(
+        halt,
+        "tenant.halted",
+        fleet_id(halt.halt_id, "halted"),
+        halt.halted_at,
+        by=halt.halted_by,
+        via=halt.via,
+        reason=halt.reason,
+        posture=halt.posture.value,
+        freeze=halt.freeze,
+        resume_roles=[r.value for r in halt.resume_roles],
+    )
+
+
+def resume_approved_event(halt: TenantHalt, approval: ResumeApproval) -> AuditEvent:
+    return _event(
+        halt,
+        "tenant.resume_approved",
+        fleet_id(halt.halt_id, "resume-approval", approval.user),
+        approval.approved_at,
+        by=approval.user,
+        role=approval.role.value,
+        unfreeze=halt.unfreeze,
+        comment=approval.comment,
+    )
+
+
+def resumed_event(halt: TenantHalt) -> AuditEvent:
+    assert halt.resumed_at is not None
+    return _event(
+        halt,
+        "tenant.resumed",
+        fleet_id(halt.halt_id, "resumed"),
+        halt.resumed_at,
+        by=halt.resumed_by,
+        approved_by=[{"user": a.user, "role": a.role.value} for a in halt.approvals],
+        unfreeze=halt.unfreeze,
+        halted_for_seconds=(halt.resumed_at - halt.halted_at).total_seconds(),
+    )
+
+
+class HaltTimings(BaseModel):
+    """What `tenant.halt_completed` records: the figures of the self-assessment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    gate_closed_seconds: float
+    last_record_seconds: float
+    strategies: int
+    records: int
+    skipped: int
+    cancelled_requests_query: str
+
+
+def completed_event(halt: TenantHalt, timings: HaltTimings, at: datetime) -> AuditEvent:
+    return _event(
+        halt,
+        "tenant.halt_completed",
+        fleet_id(halt.halt_id, "completed"),
+        at,
+        **timings.model_dump(mode="json"),
+    )
+
+
+def unfrozen_event(halt: TenantHalt, count: int, skipped: int, at: datetime) -> AuditEvent:
+    return _event(
+        halt,
+        "tenant.unfreeze_completed",
+        fleet_id(halt.halt_id, "unfreeze-completed"),
+        at,
+        records=count,
+        skipped=skipped,
+    )
