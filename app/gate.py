@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from app.ports import Ports
 from governance.envelope import envelope_in_force
 from governance.errors import GovernanceError
+from governance.fleet_halt import global_halt_of
 from governance.gate import GateDecision, GateInputs, GateReason, decide
 from governance.identity import Principal, require_tenant
 
@@ -38,6 +39,8 @@ async def check_gate(ports: Ports, who: Principal, query: GateQuery) -> GateDeci
     unreadable: list[GateReason] = []
     store = ports.store
     status = await _read(store.get_system_status(), "system_status", unreadable)
+    # One document for a tenant-wide halt: stored, it closes every gate of the tenant.
+    halt = await _read(store.get_tenant_halt(query.tenant_id), "tenant_halt", unreadable)
     doc = await _read(
         store.get_strategy(query.tenant_id, query.uid, query.strategy_id), "strategy", unreadable
     )
@@ -60,6 +63,9 @@ async def check_gate(ports: Ports, who: Principal, query: GateQuery) -> GateDeci
             policy=policy,
             limit_envelope=envelope_in_force(doc, records or []),
             limits_unreadable=records is None,
+            tenant_halt=halt,
+            tenant_halt_unreadable=any(r.code == "tenant_halt_unreadable" for r in unreadable),
+            global_halt=global_halt_of(status),
         )
     )
     return decision.model_copy(update={"reasons": [*decision.reasons, *unreadable]})

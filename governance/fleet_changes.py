@@ -11,12 +11,23 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from governance.fleet_halt import ResumeApproval, TenantHalt
-from governance.records import AuditEvent, Severity, StrategyDoc
+from governance.errors import GovernanceError
+from governance.fleet_halt import (
+    ResumeApproval,
+    ResumeStep,
+    TenantHalt,
+    TenantHalted,
+    global_halt_of,
+    refuse_promotion,
+)
+from governance.records import AuditEvent, PromotionRecord, Severity, StrategyDoc
 from governance.stage_change import StageChange
 from governance.stages import Decision, rank
+
+# What a halt refuses: anything that lets a strategy do more than it does now.
+HALT_REFUSES = (Decision.PROMOTE, Decision.UNFREEZE)
 
 _NS = uuid.UUID("6f1d3c1e-58a4-4d6e-9d1b-2f0d7e1a9c42")
 HALT_REASON = "tenant_halt"
@@ -43,6 +54,61 @@ class SkippedChange(BaseModel):
     code: str
     field: str | None = None
     message: str
+
+
+class BatchCommit(BaseModel):
+    """What `commit_stage_changes` did: the records that landed (or had landed, on a retry),
+    in the order asked, and the changes it skipped."""
+
+    model_config = ConfigDict(frozen=True)
+
+    records: list[PromotionRecord]
+    skipped: list[SkippedChange]
+
+
+def skipped(change: StageChange, exc: GovernanceError) -> SkippedChange:
+    return SkippedChange(
+        uid=change.uid,
+        strategy_id=change.strategy_id,
+        record_id=change.record_id,
+        code=exc.code,
+        field=exc.field,
+        message=exc.message,
+    )
+
+
+def check_batch(changes: list[StageChange]) -> None:
+    """One tenant, one change per strategy: a batch is one tenant's fleet at one moment."""
+    if len({c.tenant_id for c in changes}) > 1:
+        raise GovernanceError("a batch of stage changes is one tenant's", field="tenant_id")
+    keys = [(c.uid, c.strategy_id) for c in changes]
+    if len(set(keys)) != len(keys):
+        raise GovernanceError("a batch changes each strategy at most once", field="strategy_id")
+
+
+def refuse_if_halted(
+    change: StageChange, halt: dict[str, Any] | None, status: dict[str, Any] | None
+) -> None:
+    """Inside a commit, on the documents it read with everything else: a promotion or an
+    unfreeze is refused while the tenant or the platform is halted, or when either switch
+    cannot be read (unknown fails closed)."""
+    if change.decision not in HALT_REFUSES:
+        return
+    try:
+        tenant = TenantHalt.model_validate(halt) if halt else None
+    except ValidationError:
+        raise TenantHalted(
+            "the tenant's halt document cannot be read: refused, since its state is unknown",
+            field="tenant_halt",
+        ) from None
+    platform = global_halt_of(status or {})
+    if platform is None:
+        raise TenantHalted(
+            "systemStatus/config.execution_halted cannot be read: refused, since its state "
+            "is unknown",
+            field="global_halt",
+        )
+    refuse_promotion(tenant, platform)
 
 
 def halt_change(
@@ -159,6 +225,12 @@ def resume_approved_event(halt: TenantHalt, approval: ResumeApproval) -> AuditEv
         unfreeze=halt.unfreeze,
         comment=approval.comment,
     )
+
+
+def resume_events(step: ResumeStep) -> list[AuditEvent]:
+    """The approval's event, and the resume's when this approval lifted the halt."""
+    events = [resume_approved_event(step.halt, step.approval)]
+    return [*events, resumed_event(step.halt)] if step.lifted else events
 
 
 def resumed_event(halt: TenantHalt) -> AuditEvent:

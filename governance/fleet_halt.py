@@ -77,6 +77,9 @@ class TenantHalt(BaseModel):
     freeze: bool
     resume_roles: list[Role]
     status: HaltStatus = HaltStatus.ACTIVE
+    # The tenant's halts are numbered by the store (1, 2, ...): two racing halts cannot both
+    # take one number.
+    sequence: Annotated[int, Field(ge=0)] = 0
     approvals: list[ResumeApproval] = Field(default_factory=list)
     # The approvals asked the strategies the halt froze to be unfrozen too.
     unfreeze: bool = False
@@ -104,6 +107,11 @@ class GlobalHalt(BaseModel):
     def describe(self) -> str:
         at = f" at {self.halted_at.isoformat()}" if self.halted_at else ""
         return f"halted by {self.halted_by or 'unknown'}{at}: {self.reason or 'no reason given'}"
+
+
+def halt_policy_of(fleet_halt: HaltPolicy | None) -> HaltPolicy:
+    """A policy's `fleet_halt`, or the defaults when it names none (or there is no policy)."""
+    return fleet_halt or HaltPolicy()
 
 
 GLOBAL_FIELD = "execution_halted"
@@ -202,6 +210,20 @@ def new_halt(
     )
 
 
+class ResumeAsk(BaseModel):
+    """An approval of a resume as asked: the store plans it against the halt as stored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant_id: Identifier
+    user: str
+    roles: list[Role]
+    role: Role | None = None
+    at: UtcDatetime
+    unfreeze: bool = False
+    comment: Annotated[str, Field(max_length=500)] = ""
+
+
 class ResumeStep(BaseModel):
     """One approval of a resume and the halt document after it (lifted by the last one)."""
 
@@ -221,18 +243,10 @@ def missing_roles(halt: TenantHalt) -> list[Role]:
     return [role for role, n in left.items() for _ in range(max(n, 0))]
 
 
-def plan_resume(
-    halt: TenantHalt | None,
-    *,
-    user: str,
-    roles: list[Role],
-    role: Role | None,
-    at: datetime,
-    unfreeze: bool = False,
-    comment: str = "",
-) -> ResumeStep:
-    """An approval of the resume by `user` (who holds `roles`), in `role` or the first still
-    missing one they hold. Refuses before anything is written."""
+def plan_resume(halt: TenantHalt | None, ask: ResumeAsk) -> ResumeStep:
+    """An approval of the resume by `ask.user` (who holds `ask.roles`), in `ask.role` or the
+    first still missing one they hold. Refuses before anything is written."""
+    user, roles, role, unfreeze = ask.user, ask.roles, ask.role, ask.unfreeze
     if halt is None or not halt.active:
         raise NotHalted("the tenant is not halted: there is nothing to resume", field="tenant")
     if user == halt.halted_by:
@@ -259,11 +273,11 @@ def plan_resume(
             field="role",
         )
     approval = ResumeApproval(
-        halt_id=halt.halt_id, user=user, role=chosen, approved_at=at, comment=comment
+        halt_id=halt.halt_id, user=user, role=chosen, approved_at=ask.at, comment=ask.comment
     )
     after = halt.model_copy(update={"approvals": [*halt.approvals, approval], "unfreeze": unfreeze})
     if not missing_roles(after):
         after = after.model_copy(
-            update={"status": HaltStatus.LIFTED, "resumed_by": user, "resumed_at": at}
+            update={"status": HaltStatus.LIFTED, "resumed_by": user, "resumed_at": ask.at}
         )
     return ResumeStep(approval=approval, halt=after)

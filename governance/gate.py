@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from governance.fleet_halt import GlobalHalt, TenantHalt
 from governance.limits import LimitEnvelope
 from governance.policy import PromotionPolicy
 from governance.records import StrategyDoc, UtcDatetime
@@ -68,6 +69,11 @@ class GateInputs(BaseModel):
     # `limits_unreadable` when the records it comes from could not be read.
     limit_envelope: LimitEnvelope | None = None
     limits_unreadable: bool = False
+    # The tenant's halt document (None: none stored) and whether it could be read; the
+    # platform's halt switch (None: unknown). Either halt wins over everything else.
+    tenant_halt: TenantHalt | None = None
+    tenant_halt_unreadable: bool = False
+    global_halt: GlobalHalt | None = GlobalHalt(engaged=False)
 
 
 class GateReason(BaseModel):
@@ -111,6 +117,7 @@ def decide(inputs: GateInputs) -> GateDecision:
 
     strategy, policy = inputs.strategy, inputs.policy
     stage = strategy.effective_stage() if strategy else None
+    _halts(inputs, cap)
     if inputs.kill_switch is not False:
         why = inputs.kill_switch_reason or "kill-switch engaged or unknown: nothing executes"
         cap(GateMode.NO_EXECUTION, "kill_switch", why)
@@ -147,6 +154,26 @@ def decide(inputs: GateInputs) -> GateDecision:
         reasons=reasons,
         limit_envelope=inputs.limit_envelope,
     )
+
+
+def _halts(inputs: GateInputs, cap: Cap) -> None:
+    platform, tenant = inputs.global_halt, inputs.tenant_halt
+    if platform is None:
+        cap(
+            GateMode.NO_EXECUTION,
+            "global_halt",
+            "systemStatus/config.execution_halted is unknown: halted, since its state is unknown",
+        )
+    elif platform.engaged:
+        cap(GateMode.NO_EXECUTION, "global_halt", f"the platform is {platform.describe()}")
+    if inputs.tenant_halt_unreadable:
+        cap(
+            GateMode.NO_EXECUTION,
+            "tenant_halt",
+            "the tenant's halt document cannot be read: halted, since its state is unknown",
+        )
+    elif tenant is not None and tenant.active:
+        cap(GateMode.NO_EXECUTION, "tenant_halt", f"the tenant is {tenant.describe()}")
 
 
 def _live_enabled(strategy: StrategyDoc, now: datetime) -> bool:

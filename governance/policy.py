@@ -11,15 +11,9 @@ import copy
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    ValidationError,
-    model_serializer,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.functional_serializers import model_serializer
+from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
 from governance.criteria_catalog import BY_TRANSITION
 from governance.errors import GovernanceError, PolicyMissing
@@ -302,19 +296,14 @@ class PromotionPolicy(_Strict):
     proposal_id: str | None = None
     prev_policy_hash: str | None = None
     policy_hash: str | None = None
-    # What a tenant halt does and who approves the resume (None: HaltPolicy's defaults). Left
-    # out of the JSON form while None, so versions stored before it existed hash as they did.
+    # A tenant halt's posture and resume approvals (None: the defaults); not dumped while None,
+    # so versions stored before it existed hash as they did (governance/policy_chain.py).
     fleet_halt: HaltPolicy | None = None
 
     @model_serializer(mode="wrap")
-    def _omit_unset_additions(self, handler: SerializerFunctionWrapHandler) -> Any:
+    def _omit_unset_halt(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
-        if isinstance(data, dict) and data.get("fleet_halt", "") is None:
-            data.pop("fleet_halt")
-        return data
-
-    def halt_policy(self) -> HaltPolicy:
-        return self.fleet_halt or HaltPolicy()
+        return {k: v for k, v in data.items() if k != "fleet_halt" or v is not None}
 
     @model_validator(mode="before")
     @classmethod

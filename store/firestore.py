@@ -58,13 +58,14 @@ from store.firestore_docs import (
     report_of,
     unpositioned,
 )
+from store.firestore_fleet import FirestoreFleet
 from store.firestore_project import firestore_project
 
 CREATE_RACE = firestore_commit.CREATE_RACE
 AUDIT_ATTEMPTS = firestore_commit.AUDIT_ATTEMPTS
 
 
-class FirestoreStore:
+class FirestoreStore(FirestoreFleet):
     def __init__(self, client: firestore.AsyncClient):
         self.client = client
 

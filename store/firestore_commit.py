@@ -10,6 +10,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from governance.errors import PreconditionFailed, RecordConflict
+from governance.fleet_changes import refuse_if_halted
 from governance.records import PromotionRecord, StrategyDoc
 from governance.stage_change import Landed, StageChange, conflict, plan_commit, same_commit
 from store import firestore_audit, paths
@@ -69,7 +70,9 @@ async def _commit_once(
         event_ids.append(change.companion_event.event_id)
     event_refs = [client.document(paths.audit_event(t, e)) for e in event_ids]
     request_ref = client.document(paths.request(t, change.request_id or "-"))
-    refs = [record_ref, strategy_ref, head_ref(client, t), request_ref, *event_refs]
+    # The tenant's halt and the platform switch too: a halt stored first always wins.
+    halt_refs = [client.document(paths.tenant_halt(t)), client.document(paths.SYSTEM_STATUS)]
+    refs = [record_ref, strategy_ref, head_ref(client, t), request_ref, *event_refs, *halt_refs]
     snaps = {s.reference.path: s async for s in client.get_all(refs)}
 
     def data(ref: Any) -> dict[str, Any] | None:
@@ -85,6 +88,7 @@ async def _commit_once(
     )
     if isinstance(plan, Landed):
         return plan.record  # a retry of a commit that already landed
+    refuse_if_halted(change, *(data(ref) for ref in halt_refs))
     record = plan.record
     for ref, one in zip(event_refs, event_ids, strict=True):
         if data(ref) is not None:

@@ -170,3 +170,32 @@ def shadow_trades(uid: str) -> str:
 
 
 SYSTEM_STATUS = "systemStatus/config"
+
+
+def tenant_halt(tenant_id: str) -> str:
+    """The tenant's halt document: the one document the gate reads for a tenant-wide halt."""
+    return f"tenants/{tenant_id}/fleet/halt"
+
+
+def halt_history(tenant_id: str) -> str:
+    """Every halt of the tenant as it was started (create-only)."""
+    return f"{tenant_halt(tenant_id)}/history"
+
+
+def halt_entry(tenant_id: str, halt_id: str) -> str:
+    return f"{halt_history(tenant_id)}/{halt_id}"
+
+
+def halt_slot(tenant_id: str, sequence: int) -> str:
+    """Firestore only: the create-only document that settles two halts racing to start."""
+    return f"{tenant_halt(tenant_id)}/slots/{sequence:08d}"
+
+
+def resume_approvals(tenant_id: str, halt_id: str) -> str:
+    return f"{halt_entry(tenant_id, halt_id)}/approvals"
+
+
+def resume_approval(tenant_id: str, halt_id: str, position: int) -> str:
+    """One approval of a resume, create-only at its position (two racing approvers cannot
+    both take one)."""
+    return f"{resume_approvals(tenant_id, halt_id)}/{position:03d}"

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 from governance.audit_chain import AuditHead
 from governance.chain import ChainSlot
 from governance.checkpoint import Checkpoint
+from governance.fleet_changes import BatchCommit
+from governance.fleet_halt import ResumeApproval, ResumeAsk, ResumeStep, TenantHalt
 from governance.identity import ApiToken
 from governance.live import ConfirmationToken
 from governance.policy import PromotionPolicy
@@ -158,6 +160,28 @@ class SystemStatusStore(Protocol):
     async def put_system_status(self, status: dict[str, Any]) -> None: ...
 
 
+class FleetStore(Protocol):
+    """Tenant halts (governance/fleet_halt.py) and the batch commit of a fleet's changes.
+
+    `start_tenant_halt` stores the halt document the gate reads, its create-only history entry
+    and its audit event together, refusing (AlreadyHalted) while one is active;
+    `approve_resume` plans the approval against the halt as stored and writes it create-only
+    with its audit events, lifting the halt with the last one needed. `commit_stage_changes`
+    applies `plan_commit` to each change, one transaction (SQLite) or one batched write
+    (Firestore) per chunk: every strategy's chain exact, the tenant's audit chain linked in
+    the order asked; a change refused by its precondition is skipped and reported, the others
+    land; a retry with the same record ids writes nothing twice. While the tenant or the
+    platform is halted, every commit of a promotion or an unfreeze is refused (TenantHalted),
+    the halt read in the commit's own read."""
+
+    async def get_tenant_halt(self, tenant_id: str) -> TenantHalt | None: ...
+    async def start_tenant_halt(self, halt: TenantHalt, event: AuditEvent) -> TenantHalt: ...
+    async def approve_resume(self, ask: ResumeAsk) -> ResumeStep: ...
+    async def list_tenant_halts(self, tenant_id: str) -> list[TenantHalt]: ...
+    async def list_resume_approvals(self, tenant_id: str, halt_id: str) -> list[ResumeApproval]: ...
+    async def commit_stage_changes(self, changes: list[StageChange]) -> BatchCommit: ...
+
+
 class GovernanceStore(
     PolicyStore,
     PolicyChangeStore,
@@ -169,6 +193,7 @@ class GovernanceStore(
     ReportStore,
     IdentityStore,
     SystemStatusStore,
+    FleetStore,
     Protocol,
 ):
     """Every concern together: what an adapter implements. Callers ask for the parts they use."""

@@ -32,10 +32,10 @@ from governance.stage_change import (
     plan_commit,
 )
 from store import paths
-from store.sqlite_policy import SqlitePolicy
+from store.sqlite_fleet import SqliteFleet
 
 
-class SqliteStore(SqlitePolicy):
+class SqliteStore(SqliteFleet):
     # -- strategies -----------------------------------------------------------------------
     async def register_strategy(
         self, doc: StrategyDoc, event: AuditEvent | None = None
@@ -128,6 +128,7 @@ class SqliteStore(SqlitePolicy):
         )
         if isinstance(plan, Landed):
             return plan.record  # a retry of a commit that already landed
+        self._refuse_if_halted(conn, change)
         record = plan.record
         slot = paths.chain_slot(t, change.uid, change.strategy_id, record.sequence)
         try:

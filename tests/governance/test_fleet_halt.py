@@ -14,11 +14,13 @@ from governance.fleet_halt import (
     AlreadyHalted,
     HaltPolicy,
     NotHalted,
+    ResumeAsk,
     ResumeRefused,
     TenantHalt,
     TenantHalted,
     global_halt_of,
     global_status,
+    halt_policy_of,
     new_halt,
     plan_resume,
     refuse_promotion,
@@ -72,7 +74,9 @@ def test_policy_versions_stored_before_the_field_still_verify() -> None:
 def test_halt_policy_defaults_and_refusals() -> None:
     policy = default_policy()
     assert "fleet_halt" not in policy.model_dump(mode="json")
-    assert policy.halt_policy() == HaltPolicy(posture=S.SHADOW, freeze=True, resume_roles=[R, OPS])
+    assert halt_policy_of(policy.fleet_halt) == HaltPolicy(
+        posture=S.SHADOW, freeze=True, resume_roles=[R, OPS]
+    )
     with pytest.raises(PolicyInvalid, match="fleet_halt"):
         parse_policy({"policy_version": "x", "fleet_halt": {"posture": "LIVE"}})
     with pytest.raises(PolicyInvalid, match="resume_roles"):
@@ -91,22 +95,22 @@ def test_a_second_halt_is_refused_naming_the_first() -> None:
 def test_resume_needs_both_roles_by_two_people_neither_the_halter() -> None:
     h = halt()
     with pytest.raises(ResumeRefused, match="bob halted"):
-        plan_resume(h, user="bob", roles=[R, OPS], role=None, at=NOW)
-    one = plan_resume(h, user="rita", roles=[R], role=None, at=NOW)
+        plan_resume(h, ask(user="bob", roles=[R, OPS], role=None, at=NOW))
+    one = plan_resume(h, ask(user="rita", roles=[R], role=None, at=NOW))
     assert not one.lifted and one.approval.role == R
     with pytest.raises(ResumeRefused, match="already approved"):
-        plan_resume(one.halt, user="rita", roles=[R, OPS], role=OPS, at=NOW)
+        plan_resume(one.halt, ask(user="rita", roles=[R, OPS], role=OPS, at=NOW))
     with pytest.raises(ResumeRefused, match="none of the roles"):
-        plan_resume(one.halt, user="ray", roles=[R], role=None, at=NOW)
+        plan_resume(one.halt, ask(user="ray", roles=[R], role=None, at=NOW))
     with pytest.raises(ResumeRefused, match="unfreeze"):
-        plan_resume(one.halt, user="olga", roles=[OPS], role=None, at=NOW, unfreeze=True)
-    two = plan_resume(one.halt, user="olga", roles=[OPS], role=None, at=NOW + timedelta(1))
+        plan_resume(one.halt, ask(user="olga", roles=[OPS], role=None, at=NOW, unfreeze=True))
+    two = plan_resume(one.halt, ask(user="olga", roles=[OPS], role=None, at=NOW + timedelta(1)))
     assert two.lifted and two.halt.resumed_by == "olga"
     assert [a.user for a in two.halt.approvals] == ["rita", "olga"]
     with pytest.raises(NotHalted):
-        plan_resume(two.halt, user="x", roles=[R], role=None, at=NOW)
+        plan_resume(two.halt, ask(user="x", roles=[R], role=None, at=NOW))
     with pytest.raises(NotHalted):
-        plan_resume(None, user="x", roles=[R], role=None, at=NOW)
+        plan_resume(None, ask(user="x", roles=[R], role=None, at=NOW))
 
 
 def test_a_role_named_twice_needs_two_people() -> None:
@@ -120,9 +124,9 @@ def test_a_role_named_twice_needs_two_people() -> None:
         policy=HaltPolicy(resume_roles=[R, R]),
         current=None,
     )
-    one = plan_resume(h, user="rita", roles=[R], role=R, at=NOW)
+    one = plan_resume(h, ask(user="rita", roles=[R], role=R, at=NOW))
     assert not one.lifted
-    assert plan_resume(one.halt, user="ray", roles=[R], role=R, at=NOW).lifted
+    assert plan_resume(one.halt, ask(user="ray", roles=[R], role=R, at=NOW)).lifted
 
 
 def test_promotions_are_refused_while_either_halt_is_active() -> None:
@@ -134,6 +138,10 @@ def test_promotions_are_refused_while_either_halt_is_active() -> None:
     with pytest.raises(TenantHalted, match="platform is halted"):
         refuse_promotion(None, engaged)
     assert global_halt_of({"execution_halted": "yes"}) is None  # unknown: fails closed
+
+
+def ask(**kw: Any) -> ResumeAsk:
+    return ResumeAsk(tenant_id="t1", **kw)
 
 
 def doc(stage: S, **kw: object) -> StrategyDoc:

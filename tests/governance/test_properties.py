@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 
 from governance.chain import verify_chain
 from governance.errors import GovernanceError
+from governance.fleet_halt import GlobalHalt, HaltStatus, TenantHalt
 from governance.gate import AgentState, GateInputs, GateMode, decide, is_paper_host
 from governance.policy import PromotionPolicy, default_policy
 from governance.records import PromotionRecord, Severity, StrategyDoc
 from governance.risk_events import Posture, RiskEvent, RiskEventKind, action_for
+from governance.roles import Role
 from governance.stage_change import StageChange, record_hash
 from governance.stages import ORDER, Decision, LifecycleStage, execution_mode_for, rank
 from store.sqlite import SqliteStore
@@ -99,6 +101,44 @@ def test_kill_switch_always_wins(inputs: GateInputs, switch: bool | None) -> Non
     decision = decide(inputs.model_copy(update={"kill_switch": switch}))
     assert decision.mode == GateMode.NO_EXECUTION and not decision.executing
     assert "kill_switch" in [r.code for r in decision.reasons]
+
+
+HALT = TenantHalt(
+    halt_id="h",
+    tenant_id="t",
+    halted_by="bob",
+    reason="desk incident",
+    halted_at=NOW,
+    posture=LifecycleStage.SHADOW,
+    freeze=True,
+    resume_roles=[Role.RISK_APPROVER, Role.OPS_APPROVER],
+)
+
+
+@given(gate_inputs(), st.sampled_from(["tenant", "unreadable", "global", "global_unknown"]))
+def test_a_halt_always_wins(inputs: GateInputs, which: str) -> None:
+    """Whatever the strategy's own state and the rails say, a halt closes the gate."""
+    updates: dict[str, dict[str, object]] = {
+        "tenant": {"tenant_halt": HALT},
+        "unreadable": {"tenant_halt_unreadable": True},
+        "global": {"global_halt": GlobalHalt(engaged=True, halted_by="ops", reason="outage")},
+        "global_unknown": {"global_halt": None},
+    }
+    update = updates[which]
+    decision = decide(inputs.model_copy(update=update))
+    assert decision.mode == GateMode.NO_EXECUTION and not decision.executing
+    code = "tenant_halt" if which in ("tenant", "unreadable") else "global_halt"
+    reason = next(r for r in decision.reasons if r.code == code)
+    if which in ("tenant", "global"):
+        assert "halted by" in reason.message and (
+            "bob" in reason.message or "ops" in reason.message
+        )
+
+
+@given(gate_inputs())
+def test_a_lifted_halt_changes_nothing(inputs: GateInputs) -> None:
+    lifted = HALT.model_copy(update={"status": HaltStatus.LIFTED})
+    assert decide(inputs.model_copy(update={"tenant_halt": lifted})) == decide(inputs)
 
 
 PAPER_ON_A_LIVE_RUNTIME = GateInputs(
