@@ -24,6 +24,7 @@ from activities.checkpoint import CheckpointActivities
 from activities.commit import CommitActivities
 from activities.context import ContextActivities
 from activities.eligibility import EligibilityActivities, EligibilityEvaluator
+from activities.fleet import FleetActivities
 from activities.risk import RiskActivities
 from app.ports import Unavailable
 from app.signing import checkpoint_key, public_keys
@@ -36,9 +37,10 @@ from workflows.checkpoint import CheckpointWorkflow
 from workflows.checkpoint_schedule import ensure_checkpoint_schedule
 from workflows.client import connect
 from workflows.demotion import DemotionWorkflow
+from workflows.fleet_halt import FleetHaltWorkflow
 from workflows.promotion import PromotionWorkflow
 
-WORKFLOWS = [PromotionWorkflow, DemotionWorkflow, CheckpointWorkflow]
+WORKFLOWS = [PromotionWorkflow, DemotionWorkflow, CheckpointWorkflow, FleetHaltWorkflow]
 
 
 def git_sha() -> str:
@@ -77,6 +79,7 @@ def activities_for(
     commit = CommitActivities(store, runtime)
     eligibility = EligibilityActivities(store, evaluator)
     risk = RiskActivities(store, client, runtime)
+    fleet = FleetActivities(store, client, runtime)
     return [
         context.load_context,
         context.approver_roles,
@@ -91,6 +94,9 @@ def activities_for(
         risk.apply_risk_events,
         risk.unapplied_risk_events,
         checkpoints.make_checkpoints,
+        fleet.cancel_tenant_promotions,
+        fleet.halt_page,
+        fleet.complete_halt,
     ]
 
 

@@ -12,6 +12,7 @@ from app.lookup import no_request_in_flight, require_strategy
 from app.ports import Ports
 from governance.assertion import ApprovalClaim, sign
 from governance.errors import GovernanceError, NotFound
+from governance.fleet_halt import GlobalHalt, global_halt_of, refuse_promotion
 from governance.identity import Principal, require_person, require_tenant
 from governance.promotion import promotion_workflow_id
 from governance.records import PromotionRequest
@@ -25,6 +26,10 @@ from workflows.promotion_state import ApproveInput, CancelInput, PromotionStatus
 # pause before each; beyond that the caller is told to try again (503).
 UPDATE_ATTEMPTS = 3
 UPDATE_BACKOFF_SECONDS = 0.5
+
+
+# An unreadable platform switch is unknown, and unknown is halted.
+_UNKNOWN = GlobalHalt(engaged=True, reason="systemStatus/config.execution_halted is unreadable")
 
 
 class Created(BaseModel):
@@ -72,6 +77,9 @@ async def _start(
     reason: str,
     decision: Decision,
 ) -> Created:
+    # Refused before anything starts; a request already in flight is refused by the commit.
+    platform = global_halt_of(await ports.store.get_system_status())
+    refuse_promotion(await ports.store.get_tenant_halt(tenant_id), platform or _UNKNOWN)
     made = await wf.request_promotion(
         ports.temporal(),
         ports.store,

@@ -22,7 +22,14 @@ from governance.fleet_halt import (
     global_halt_of,
     refuse_promotion,
 )
-from governance.records import AuditEvent, PromotionRecord, Severity, StrategyDoc
+from governance.policy import PromotionPolicy
+from governance.records import (
+    AuditEvent,
+    PromotionRecord,
+    RuntimeFingerprint,
+    Severity,
+    StrategyDoc,
+)
 from governance.stage_change import StageChange
 from governance.stages import Decision, rank
 
@@ -54,6 +61,16 @@ class SkippedChange(BaseModel):
     code: str
     field: str | None = None
     message: str
+
+
+class StrategyPage(BaseModel):
+    """One page of a tenant's strategies, and where the next starts (None: the last page).
+    The cursor is the adapter's own; callers pass it back unread."""
+
+    model_config = ConfigDict(frozen=True)
+
+    strategies: list[StrategyDoc]
+    cursor: str | None = None
 
 
 class BatchCommit(BaseModel):
@@ -147,6 +164,39 @@ def halt_change(
         correlation_id=halt.halt_id,
         severity=Severity.CRITICAL,
         audit_details={"halt_id": halt.halt_id, "by": halt.halted_by, "reason": halt.reason},
+    )
+
+
+def halt_changes(
+    docs: list[StrategyDoc],
+    halt: TenantHalt,
+    policy: PromotionPolicy | None,
+    effective_at: datetime,
+    runtime: RuntimeFingerprint | None = None,
+) -> list[StageChange]:
+    """The halt's change of each strategy of a page that needs one."""
+    out = []
+    for doc in docs:
+        change = halt_change(
+            doc,
+            halt,
+            policy_version=policy.policy_version if policy else None,
+            policy_hash=policy.policy_hash if policy else None,
+            effective_at=effective_at,
+        )
+        if change is not None:
+            out.append(
+                change.model_copy(update={"runtime_fingerprint": runtime}) if runtime else change
+            )
+    return out
+
+
+def in_flight_query(tenant_id: str) -> str:
+    """The visibility query of the tenant's running promotions (ids are `Identifier`s: no
+    quote can end the literal)."""
+    return (
+        f"WorkflowType = 'PromotionWorkflow' AND StratgateTenant = '{tenant_id}' "
+        "AND ExecutionStatus = 'Running'"
     )
 
 
@@ -260,11 +310,15 @@ class HaltTimings(BaseModel):
     cancelled_requests_query: str
 
 
+def completed_id(halt: TenantHalt) -> str:
+    return fleet_id(halt.halt_id, "completed")
+
+
 def completed_event(halt: TenantHalt, timings: HaltTimings, at: datetime) -> AuditEvent:
     return _event(
         halt,
         "tenant.halt_completed",
-        fleet_id(halt.halt_id, "completed"),
+        completed_id(halt),
         at,
         **timings.model_dump(mode="json"),
     )

@@ -10,6 +10,7 @@ which settles each race by itself; ids come from the caller, so nothing lands tw
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from google.cloud import firestore
@@ -18,6 +19,7 @@ from governance.errors import GovernanceError
 from governance.fleet_changes import (
     BatchCommit,
     SkippedChange,
+    StrategyPage,
     check_batch,
     refuse_if_halted,
     resume_events,
@@ -138,6 +140,28 @@ class FirestoreFleet:
         docs = self.client.collection(paths.resume_approvals(tenant_id, halt_id)).stream()
         found = [(s.id, ResumeApproval.model_validate(s.to_dict())) async for s in docs]
         return [a for _, a in sorted(found, key=lambda p: p[0])]
+
+    async def list_strategy_page(
+        self, tenant_id: str, cursor: str | None, limit: int
+    ) -> StrategyPage:
+        """The page after `cursor` in the tenant's strategy index (by entry id), then one read
+        of its documents. The index ids are listed and sorted here: the Node emulator ignores
+        `order_by("__name__")` and `start_after` (measured), so a server-side cursor would
+        loop there."""
+        index = self.client.collection(paths.strategy_index(tenant_id))
+        ids = sorted([s.id async for s in index.select([]).stream()])
+        start = bisect.bisect_right(ids, cursor) if cursor is not None else 0
+        page_ids = ids[start : start + limit]
+        found_entries = await self._snaps([index.document(i) for i in page_ids])
+        entries = [(i, found_entries[index.document(i).path] or {}) for i in page_ids]
+        refs = [
+            self.client.document(paths.strategy(tenant_id, e["uid"], e["strategy_id"]))
+            for _, e in entries
+        ]
+        found = await self._snaps(refs) if refs else {}
+        docs = [StrategyDoc.model_validate(found[r.path]) for r in refs if found[r.path]]
+        last = page_ids[-1] if start + limit < len(ids) else None
+        return StrategyPage(strategies=docs, cursor=last)
 
     # -- the batch commit -----------------------------------------------------------------
     async def commit_stage_changes(self, changes: list[StageChange]) -> BatchCommit:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from governance.audit_chain import AuditHead
 from governance.chain import ChainSlot
 from governance.checkpoint import Checkpoint
-from governance.fleet_changes import BatchCommit
+from governance.fleet_changes import BatchCommit, StrategyPage
 from governance.fleet_halt import ResumeApproval, ResumeAsk, ResumeStep, TenantHalt
 from governance.identity import ApiToken
 from governance.live import ConfirmationToken
@@ -180,6 +180,9 @@ class FleetStore(Protocol):
     async def list_tenant_halts(self, tenant_id: str) -> list[TenantHalt]: ...
     async def list_resume_approvals(self, tenant_id: str, halt_id: str) -> list[ResumeApproval]: ...
     async def commit_stage_changes(self, changes: list[StageChange]) -> BatchCommit: ...
+    async def list_strategy_page(
+        self, tenant_id: str, cursor: str | None, limit: int
+    ) -> StrategyPage: ...
 
 
 class GovernanceStore(

@@ -17,6 +17,7 @@ from governance.errors import GovernanceError
 from governance.fleet_changes import (
     BatchCommit,
     SkippedChange,
+    StrategyPage,
     check_batch,
     refuse_if_halted,
     resume_events,
@@ -30,7 +31,7 @@ from governance.fleet_halt import (
     TenantHalt,
     plan_resume,
 )
-from governance.records import AuditEvent, PromotionRecord
+from governance.records import AuditEvent, PromotionRecord, StrategyDoc
 from governance.stage_change import StageChange
 from store import paths
 from store.sqlite_policy import SqlitePolicy
@@ -135,6 +136,24 @@ class SqliteFleet(SqlitePolicy):
             ).fetchall()
         )
         return [ResumeApproval.model_validate(json.loads(r[0])) for r in rows]
+
+    async def list_strategy_page(
+        self, tenant_id: str, cursor: str | None, limit: int
+    ) -> StrategyPage:
+        prefix = f"tenants/{tenant_id}/users/"  # a range, not LIKE: ids may hold '_' or '%'
+        rows = await self._run(
+            lambda c: c.execute(
+                "SELECT path, collection, data FROM documents WHERE collection >= ? "
+                "AND collection < ? AND path > ? ORDER BY path LIMIT ?",
+                (prefix, prefix + "\uffff", cursor or "", limit),
+            ).fetchall()
+        )
+        docs = [
+            StrategyDoc.model_validate_json(data)
+            for _, collection, data in rows
+            if collection.count("/") == 4 and collection.endswith("/strategies")
+        ]
+        return StrategyPage(strategies=docs, cursor=rows[-1][0] if len(rows) == limit else None)
 
     # -- the batch commit -----------------------------------------------------------------
     async def commit_stage_changes(self, changes: list[StageChange]) -> BatchCommit:

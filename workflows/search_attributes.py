@@ -25,6 +25,10 @@ def for_strategy(tenant_id: str, uid: str, strategy_id: str, **extra: str) -> Ty
     return TypedSearchAttributes(pairs)
 
 
+def for_tenant(tenant_id: str) -> TypedSearchAttributes:
+    return TypedSearchAttributes([SearchAttributePair(TENANT, tenant_id)])
+
+
 def dev_server_args() -> list[str]:
     """`temporal server start-dev` arguments that register every attribute."""
     args: list[str] = []

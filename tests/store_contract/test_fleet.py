@@ -21,6 +21,7 @@ from governance.fleet_halt import (
     global_status,
     new_halt,
 )
+from governance.records import StrategyDoc
 from governance.roles import Role
 from governance.stages import Decision
 from governance.stages import LifecycleStage as S
@@ -198,3 +199,24 @@ async def test_a_batch_names_each_strategy_once(store: GovernanceStore, tenant: 
         await store.commit_stage_changes([change(doc, S.SHADOW), change(doc, S.SHADOW)])
     with pytest.raises(PreconditionFailed):
         await store.commit_stage_change(change(doc, S.PAPER))
+
+
+async def test_strategy_pages_cover_the_tenant_once(store: GovernanceStore, tenant: str) -> None:
+    for uid in ("ann", "bo_b"):
+        for i in range(4):
+            doc = StrategyDoc(tenant_id=tenant, uid=uid, strategy_id=f"s_{i}")
+            await store.register_strategy(doc)
+    await registered(store, f"{tenant}x")  # another tenant's strategy is never listed
+    seen: list[tuple[str, str]] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        page = await store.list_strategy_page(tenant, cursor, 3)
+        pages += 1
+        seen += [(d.uid, d.strategy_id) for d in page.strategies]
+        assert all(d.tenant_id == tenant for d in page.strategies)
+        if page.cursor is None:
+            break
+        cursor = page.cursor
+    assert sorted(seen) == sorted({(u, f"s_{i}") for u in ("ann", "bo_b") for i in range(4)})
+    assert len(seen) == 8 and pages >= 3

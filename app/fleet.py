@@ -1,0 +1,244 @@
+"""Fleet operations: halt a tenant (or the platform) at once, resume it under approvals.
+
+The halt document is stored first (every gate of the tenant closes with that one write), then
+the fleet halt workflow puts the halt on record, strategy by strategy. A resume is an approval;
+the last one the policy needs lifts the halt and, if asked, unfreezes what the halt froze.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+
+from pydantic import BaseModel
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from app.ports import Ports
+from governance.errors import UnknownTenant
+from governance.fleet_changes import (
+    SkippedChange,
+    halted_event,
+    unfreeze_change,
+    unfrozen_event,
+)
+from governance.fleet_halt import (
+    AlreadyHalted,
+    GlobalHalt,
+    NotHalted,
+    ResumeAsk,
+    ResumeRefused,
+    ResumeStep,
+    TenantHalt,
+    global_halt_of,
+    global_status,
+    halt_policy_of,
+    new_halt,
+)
+from governance.identity import Forbidden, Principal, TokenKind, require_person, require_tenant
+from governance.roles import Role
+from workflows import search_attributes as sa
+from workflows.fleet_halt import FleetHaltInput, FleetHaltWorkflow, fleet_halt_workflow_id
+
+MAY_HALT = (Role.RISK_APPROVER, Role.OPS_APPROVER, Role.ADMIN)
+UNFREEZE_PAGE = 500
+
+
+class HaltStarted(BaseModel):
+    halt: TenantHalt
+    workflow_id: str
+    # From the call to the halt document stored: every gate of the tenant closed then.
+    gate_closed_seconds: float
+
+
+class HaltView(BaseModel):
+    tenant_id: str
+    halt: TenantHalt | None
+    platform: GlobalHalt | None
+
+
+class ResumeDone(BaseModel):
+    step: ResumeStep
+    unfrozen: int = 0
+    skipped: list[SkippedChange] = []
+
+
+async def _may_halt(ports: Ports, who: Principal, tenant_id: str) -> None:
+    require_tenant(who, tenant_id)
+    if who.kind == TokenKind.SERVICE:
+        return  # the tenant's own risk system may pull the switch
+    roles = await ports.store.get_approver_roles(tenant_id, who.subject) or []
+    if who.authenticated_person and not set(roles) & set(MAY_HALT):
+        raise Forbidden(
+            "a halt needs a service token of the tenant, or a risk_approver, ops_approver or "
+            "admin of it",
+            field="authorization",
+        )
+
+
+async def _known_tenant(ports: Ports, tenant_id: str) -> None:
+    if await ports.store.get_policy(tenant_id) is not None:
+        return
+    if not (await ports.store.list_strategy_page(tenant_id, None, 1)).strategies:
+        raise UnknownTenant(tenant_id)
+
+
+async def halt_tenant(ports: Ports, who: Principal, *, tenant_id: str, reason: str) -> HaltStarted:
+    """Close every gate of the tenant now, then start the workflow that records it. A second
+    halt while one is active is refused naming it (409), after making sure its workflow runs."""
+    await _may_halt(ports, who, tenant_id)
+    await _known_tenant(ports, tenant_id)
+    started = time.monotonic()
+    store = ports.store
+    current = await store.get_tenant_halt(tenant_id)
+    policy = await store.get_policy(tenant_id)
+    try:
+        halt = new_halt(
+            halt_id=uuid.uuid4().hex,
+            tenant_id=tenant_id,
+            by=who.subject,
+            via=who.via.value,
+            reason=reason,
+            at=ports.now(),
+            policy=halt_policy_of(policy.fleet_halt if policy else None),
+            current=current,
+        )
+        stored = await store.start_tenant_halt(halt, halted_event(halt))
+    except AlreadyHalted:
+        if current is not None and current.active:
+            await _start_workflow(ports, current, 0.0)  # a halt whose workflow never started
+        raise
+    gate_closed = time.monotonic() - started
+    workflow_id = await _start_workflow(ports, stored, gate_closed)
+    return HaltStarted(halt=stored, workflow_id=workflow_id, gate_closed_seconds=gate_closed)
+
+
+async def _start_workflow(ports: Ports, halt: TenantHalt, gate_closed: float) -> str:
+    workflow_id = fleet_halt_workflow_id(halt.tenant_id, halt.halt_id)
+    # Started (or finished) already: one workflow per halt.
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await ports.temporal().start_workflow(
+            FleetHaltWorkflow.run,
+            FleetHaltInput(
+                tenant_id=halt.tenant_id, halt_id=halt.halt_id, gate_closed_seconds=gate_closed
+            ),
+            id=workflow_id,
+            task_queue=ports.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=sa.for_tenant(halt.tenant_id),
+            static_summary=f"halt of {halt.tenant_id} by {halt.halted_by}: {halt.reason}"[:200],
+        )
+    return workflow_id
+
+
+async def halt_status(ports: Ports, who: Principal, *, tenant_id: str) -> HaltView:
+    require_tenant(who, tenant_id)
+    await _known_tenant(ports, tenant_id)
+    halt = await ports.store.get_tenant_halt(tenant_id)
+    platform = global_halt_of(await ports.store.get_system_status())
+    return HaltView(tenant_id=tenant_id, halt=halt, platform=platform)
+
+
+async def resume_tenant(
+    ports: Ports,
+    who: Principal,
+    *,
+    tenant_id: str,
+    role: Role | None = None,
+    unfreeze: bool = False,
+    comment: str = "",
+) -> ResumeDone:
+    """One approval of the resume, by an authenticated person; the last one needed lifts the
+    halt (and, with `unfreeze`, unfreezes every strategy the halt froze, a record each)."""
+    require_tenant(who, tenant_id)
+    require_person(who)
+    await _known_tenant(ports, tenant_id)
+    if not who.authenticated_person:
+        raise ResumeRefused(
+            "a resume is approved by a person authenticated by the API: use the API or the "
+            "CLI with your token (--api, STRATGATE_TOKEN)",
+            field="authorization",
+        )
+    roles = await ports.store.get_approver_roles(tenant_id, who.subject) or []
+    ask = ResumeAsk(
+        tenant_id=tenant_id,
+        user=who.subject,
+        roles=roles,
+        role=role,
+        at=ports.now(),
+        unfreeze=unfreeze,
+        comment=comment,
+    )
+    step = await ports.store.approve_resume(ask)
+    if not (step.lifted and step.halt.unfreeze):
+        return ResumeDone(step=step)
+    count, skipped = await _unfreeze_all(ports, step.halt)
+    return ResumeDone(step=step, unfrozen=count, skipped=skipped)
+
+
+async def _unfreeze_all(ports: Ports, halt: TenantHalt) -> tuple[int, list[SkippedChange]]:
+    store = ports.store
+    policy = await store.get_policy(halt.tenant_id)
+    count, skipped, cursor = 0, [], None
+    while True:
+        page = await store.list_strategy_page(halt.tenant_id, cursor, UNFREEZE_PAGE)
+        changes = [
+            c
+            for d in page.strategies
+            if (
+                c := unfreeze_change(
+                    d,
+                    halt,
+                    policy_version=policy.policy_version if policy else None,
+                    policy_hash=policy.policy_hash if policy else None,
+                    effective_at=ports.now(),
+                )
+            )
+        ]
+        if changes:
+            result = await store.commit_stage_changes(changes)
+            count += len(result.records)
+            skipped += result.skipped
+        if page.cursor is None:
+            break
+        cursor = page.cursor
+    await store.append_audit_event(unfrozen_event(halt, count, len(skipped), ports.now()))
+    return count, skipped
+
+
+# -- the platform's halt ------------------------------------------------------------------
+async def _platform_admin(ports: Ports, who: Principal) -> None:
+    require_person(who)
+    roles = await ports.store.get_approver_roles(who.tenant_id, who.subject) or []
+    if who.authenticated_person and Role.ADMIN not in roles:
+        raise Forbidden("the platform's halt needs an admin", field="authorization")
+
+
+async def halt_platform(ports: Ports, who: Principal, *, reason: str) -> GlobalHalt:
+    """`systemStatus/config.execution_halted`: every gate of every tenant closes."""
+    await _platform_admin(ports, who)
+    status = await ports.store.get_system_status()
+    current = global_halt_of(status)
+    if current is not None and current.engaged:
+        raise AlreadyHalted(f"the platform is already {current.describe()}", field="platform")
+    at = ports.now()
+    await ports.store.put_system_status(
+        global_status(status, engaged=True, by=who.subject, reason=reason, at=at)
+    )
+    return GlobalHalt(engaged=True, halted_by=who.subject, reason=reason, halted_at=at)
+
+
+async def resume_platform(ports: Ports, who: Principal, *, reason: str = "") -> GlobalHalt:
+    """Lifted by an admin other than the one who halted (a second person)."""
+    await _platform_admin(ports, who)
+    status = await ports.store.get_system_status()
+    current = global_halt_of(status)
+    if current is not None and not current.engaged:
+        raise NotHalted("the platform is not halted", field="platform")
+    if current is not None and current.halted_by == who.subject:
+        raise ResumeRefused(f"{who.subject} halted the platform and may not lift it", field="user")
+    await ports.store.put_system_status(
+        global_status(status, engaged=False, by=who.subject, reason=reason, at=ports.now())
+    )
+    return GlobalHalt(engaged=False)
