@@ -12,6 +12,7 @@ from api import errors, observability, ui
 from api.body_guard import BodyGuard
 from api.deps import ApiDeps
 from api.routes_explain import install as install_explain
+from api.routes_fleet import router as fleet_router
 from api.routes_policy import router as policy_router
 from api.routes_registry import router as registry_router
 from api.routes_requests import router as requests_router
@@ -32,6 +33,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
     app.include_router(requests_router)
     app.include_router(registry_router)
     app.include_router(policy_router)
+    app.include_router(fleet_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -58,3 +58,17 @@ class RiskEventIn(_Body):
 class Created(BaseModel):
     request_id: str
     workflow_id: str
+
+
+class HaltIn(_Body):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class ResumeIn(_Body):
+    role: Role | None = None
+    unfreeze: bool = False
+    comment: str = Field(default="", max_length=500)
+
+
+class PlatformResumeIn(_Body):
+    reason: str = Field(default="", max_length=REASON_MAX)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from datetime import datetime
 
 from pydantic import BaseModel
 from temporalio.common import WorkflowIDReusePolicy
@@ -18,7 +19,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from app.ports import Ports
 from governance.errors import UnknownTenant
 from governance.fleet_changes import (
+    HaltTimings,
     SkippedChange,
+    completed_id,
     halted_event,
     unfreeze_change,
     unfrozen_event,
@@ -56,6 +59,18 @@ class HaltView(BaseModel):
     tenant_id: str
     halt: TenantHalt | None
     platform: GlobalHalt | None
+    # The figures of the tenant's current (or last) halt, once its records are all in.
+    completed: HaltTimings | None = None
+
+
+class FleetEntry(BaseModel):
+    """One line of the tenant's fleet story (halts, their timings, resume approvals)."""
+
+    at: datetime
+    what: str
+    who: str
+    why: str
+    halt_id: str | None = None
 
 
 class ResumeDone(BaseModel):
@@ -137,7 +152,51 @@ async def halt_status(ports: Ports, who: Principal, *, tenant_id: str) -> HaltVi
     await _known_tenant(ports, tenant_id)
     halt = await ports.store.get_tenant_halt(tenant_id)
     platform = global_halt_of(await ports.store.get_system_status())
-    return HaltView(tenant_id=tenant_id, halt=halt, platform=platform)
+    done = await ports.store.get_audit_event(tenant_id, completed_id(halt)) if halt else None
+    completed = HaltTimings.model_validate(done.details) if done else None
+    return HaltView(tenant_id=tenant_id, halt=halt, platform=platform, completed=completed)
+
+
+FLEET_EVENTS = ("tenant.",)
+
+
+async def fleet_story(ports: Ports, who: Principal, *, tenant_id: str) -> list[FleetEntry]:
+    """The tenant's halts as one audit story: who halted and why, how long to every gate
+    closed and to the last record, each resume approval, the resume, the bulk unfreeze."""
+    require_tenant(who, tenant_id)
+    await _known_tenant(ports, tenant_id)
+    entries = []
+    for event in await ports.store.list_audit_events(tenant_id):
+        if not event.event_type.startswith(FLEET_EVENTS):
+            continue
+        d = event.details
+        entries.append(
+            FleetEntry(
+                at=event.ts,
+                what=_what(event.event_type, d),
+                who=str(d.get("by") or ""),
+                why=str(d.get("reason") or d.get("comment") or ""),
+                halt_id=str(d.get("halt_id")) if d.get("halt_id") else None,
+            )
+        )
+    return entries
+
+
+def _what(kind: str, d: dict[str, object]) -> str:
+    if kind == "tenant.halt_completed":
+        return (
+            f"{kind}: gate closed in {float(str(d.get('gate_closed_seconds', 0))):.3f} s, "
+            f"last record at {float(str(d.get('last_record_seconds', 0))):.3f} s, "
+            f"{d.get('records')} records for {d.get('strategies')} strategies, "
+            f"{d.get('skipped')} skipped"
+        )
+    if kind == "tenant.resume_approved":
+        return f"{kind} as {d.get('role')}" + (" (with unfreeze)" if d.get("unfreeze") else "")
+    if kind == "tenant.halted":
+        return f"{kind}: posture {d.get('posture')}" + (" frozen" if d.get("freeze") else "")
+    if kind == "tenant.unfreeze_completed":
+        return f"{kind}: {d.get('records')} unfrozen, {d.get('skipped')} skipped"
+    return kind
 
 
 async def resume_tenant(

@@ -9,10 +9,10 @@ import typer
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from cli.common import Json, Strategy, Tenant, Uid
+from cli.common import Json, Tenant
 from cli.output import table
 from cli.temporal import open_client
-from cli.workflow_io import emit_json, run
+from cli.workflow_io import emit_json, fail, run
 from settings import Settings
 from store.factory import open_store
 from workflows import search_attributes as sa
@@ -117,14 +117,30 @@ async def store_entries(tenant: str, uid: str, strategy: str) -> list[dict[str, 
 
 def history(
     tenant: Tenant,
-    uid: Uid,
-    strategy: Strategy,
+    uid: Annotated[
+        str | None, typer.Option("--uid", help="Owner (user id) of the strategy.")
+    ] = None,
+    strategy: Annotated[str | None, typer.Option("--strategy", help="Strategy id.")] = None,
     as_json: Json = False,
     records_only: Annotated[
         bool, typer.Option("--store-only", help="Skip Temporal (no running stack needed).")
     ] = False,
+    fleet: Annotated[
+        bool, typer.Option("--fleet", help="The tenant's halts and resumes, as one audit story.")
+    ] = False,
+    api: Annotated[
+        str | None,
+        typer.Option("--api", envvar="STRATGATE_API_URL", help="With --fleet: through the API."),
+    ] = None,
 ) -> None:
     """Who did what, when and why: workflow histories, records and audit events, in order."""
+    if fleet:
+        from cli.fleet import fleet_history
+
+        fleet_history(tenant, api, as_json)
+        return
+    if uid is None or strategy is None:
+        fail("--uid and --strategy name the strategy (or --fleet for the tenant's halts)")
 
     async def go() -> list[dict[str, Any]]:
         entries = await store_entries(tenant, uid, strategy)

@@ -37,6 +37,8 @@ LAZY: dict[str, tuple[str, str]] = {
     "unfreeze": ("cli.promote", "unfreeze"),
     "risk-event": ("cli.risk", "risk_event"),
     "history": ("cli.history", "history"),
+    "halt": ("cli.fleet", "halt"),
+    "resume": ("cli.fleet", "resume"),
     "up": ("cli.up", "up"),
     "api": ("cli.api_cmd", "api"),
     "audit": ("cli.audit", "app"),

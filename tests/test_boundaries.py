@@ -109,6 +109,8 @@ ENTRY_POINTS = [
     "api/routes_registry.py",
     "api/routes_policy.py",
     "api/routes_explain.py",
+    "api/routes_fleet.py",
+    "cli/fleet.py",
     "cli/what_if.py",
     "api/ui.py",
     "cli/promote.py",
