@@ -13,7 +13,6 @@ from governance.identity import Principal, require_person, require_tenant
 from governance.onboarding import (
     OnboardingRow,
     RowFormat,
-    batch_digest,
     batch_registration,
     parse_rows,
     validate_rows,
@@ -46,4 +45,4 @@ async def register_file(
 async def _register(ports: Ports, tenant_id: str, rows: list[OnboardingRow]) -> Onboarded:
     docs, events = batch_registration(tenant_id, rows, ports.now())
     await ports.store.register_strategies(docs, events)
-    return Onboarded(tenant_id=tenant_id, registered=len(docs), batch=batch_digest(tenant_id, rows))
+    return Onboarded(tenant_id=tenant_id, registered=len(docs), batch=events[0].details["batch"])

@@ -12,6 +12,7 @@ this very file (see `plan_bulk_registration`), and anything else already there i
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,7 +24,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from governance.errors import GovernanceError, RecordConflict
-from governance.hashing import canonical_hash
 from governance.records import AuditEvent, Identifier, StrategyDoc
 from governance.registration import strategy_registration
 from governance.stages import LifecycleStage
@@ -166,10 +166,14 @@ def _jsonl_rows(text: str) -> list[Any]:
 
 
 def batch_digest(tenant_id: str, rows: Sequence[OnboardingRow]) -> str:
-    """What identifies this file's content: the same rows give the same digest."""
-    return canonical_hash(
-        {"tenant_id": tenant_id, "rows": [r.model_dump(mode="json") for r in rows]}
-    )
+    """What identifies this file's content: the same rows give the same digest. One line per
+    row of values that cannot hold a tab or newline (identifiers, enum, ISO time), hashed once:
+    the canonical JSON of 10,000 rows would cost a second."""
+    lines = [tenant_id] + [
+        f"{r.uid}\t{r.strategy_id}\t{r.stage.value}\t{r.since.isoformat() if r.since else ''}"
+        for r in rows
+    ]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def batch_registration(
