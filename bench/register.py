@@ -57,7 +57,7 @@ def write_fleet(path: Path, rows: int) -> list[OnboardingRow]:
 def cli(env: dict[str, str], *args: str) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(
-        [str(STRATGATE), *args], capture_output=True, text=True, env=env, timeout=600
+        [str(STRATGATE), *args], capture_output=True, text=True, env=env, timeout=3600
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:

@@ -111,21 +111,25 @@ async def gather_bounded(
     return time.perf_counter() - started, failures
 
 
-def start_worker(address: str, queue: str, db: Path) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.scale_worker", address, queue, str(db)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    if not line.startswith("ready"):
-        process.kill()
-        raise SystemExit(f"the worker process did not start: {line!r}")
-    print(f"  worker pid {process.pid}, bounds {line.removeprefix('ready ')}")
+def start_worker(address: str, queue: str, db: Path, log: Path) -> subprocess.Popen[str]:
+    """The worker process, its output in `log` (a pipe nobody reads would fill and stall it)."""
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.scale_worker", address, queue, str(db)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    deadline = time.monotonic() + 60
+    while not (ready := [x for x in log.read_text().splitlines() if x.startswith("ready")]):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise SystemExit(f"the worker process did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.1)
+    print(f"  worker pid {process.pid}, bounds {ready[0].removeprefix('ready ')}, log {log}")
     return process
 
 
@@ -160,7 +164,7 @@ async def run(n: int, events: int, concurrency: int, settle: float) -> None:
     client = env.client
     address = client.service_client.config.target_host
     print(f"scale: {n:,} promotion requests waiting on one worker process, {events} demotions")
-    worker = start_worker(address, queue, tmp / "bench.db")
+    worker = start_worker(address, queue, tmp / "bench.db", tmp / "worker.log")
     rss = RssSampler(worker.pid)
     rss.start()
     idle_mb = rss.rss_mb()
