@@ -71,14 +71,16 @@ class WorkerBounds(BaseModel):
 
     A promotion waiting out its window (or its approvals) costs nothing while evicted: its
     history is on the Temporal server, and a signal or update replays it into the cache. The
-    cache is what grows, so it is bounded (Temporal's default is 1,000); see docs/scale.md for
-    the RSS measured with 10,000 waiting and these defaults.
+    cache is what grows, so it is bounded (Temporal's default is 1,000). Workflow tasks at once
+    are bounded too (Temporal's default is 100): a task replaying an evicted run costs CPU in
+    this one process, and 100 of them at once on a small machine took over Temporal's 10 s
+    workflow task timeout and were retried. See docs/scale.md for what was measured.
     """
 
     model_config = ConfigDict(frozen=True)
 
-    max_cached_workflows: int = 500
-    max_concurrent_workflow_tasks: int = 100
+    max_cached_workflows: int = 250
+    max_concurrent_workflow_tasks: int = 20
     max_concurrent_activities: int = 100
 
 
