@@ -25,6 +25,8 @@ STRATGATE_CHECKPOINT_PUBLIC_KEYS  earlier checkpoint public keys still trusted (
                       base64), kept after a rotation and published with every export
 STRATGATE_CHECKPOINT_INTERVAL_SECONDS  period of the worker's checkpoint schedule (default 3600)
 STRATGATE_CHECKPOINT_TENANTS  tenants the schedule checkpoints (comma-separated; none: no schedule)
+STRATGATE_MAX_CACHED_WORKFLOWS, STRATGATE_MAX_CONCURRENT_WORKFLOW_TASKS,
+STRATGATE_MAX_CONCURRENT_ACTIVITIES  the worker's bounds (see WorkerBounds)
 """
 
 from __future__ import annotations
@@ -58,7 +60,54 @@ ENV_NAMES = (
     "STRATGATE_CHECKPOINT_PUBLIC_KEYS",
     "STRATGATE_CHECKPOINT_INTERVAL_SECONDS",
     "STRATGATE_CHECKPOINT_TENANTS",
+    "STRATGATE_MAX_CACHED_WORKFLOWS",
+    "STRATGATE_MAX_CONCURRENT_WORKFLOW_TASKS",
+    "STRATGATE_MAX_CONCURRENT_ACTIVITIES",
 )
+
+
+class WorkerBounds(BaseModel):
+    """What one worker holds at once, so its memory does not grow with the waiting fleet.
+
+    A promotion waiting out its window (or its approvals) costs nothing while evicted: its
+    history is on the Temporal server, and a signal or update replays it into the cache. The
+    cache is what grows, so it is bounded (Temporal's default is 1,000). Workflow tasks at once
+    are bounded too (Temporal's default is 100): a task replaying an evicted run costs CPU in
+    this one process, and 100 of them at once on a small machine took over Temporal's 10 s
+    workflow task timeout and were retried. See docs/scale.md for what was measured.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    max_cached_workflows: int = 250
+    max_concurrent_workflow_tasks: int = 20
+    max_concurrent_activities: int = 100
+
+
+# (variable, field, lowest, highest): Temporal needs two workflow task slots once it caches.
+_BOUNDS = (
+    ("STRATGATE_MAX_CACHED_WORKFLOWS", "max_cached_workflows", 0, 100_000),
+    ("STRATGATE_MAX_CONCURRENT_WORKFLOW_TASKS", "max_concurrent_workflow_tasks", 2, 10_000),
+    ("STRATGATE_MAX_CONCURRENT_ACTIVITIES", "max_concurrent_activities", 1, 10_000),
+)
+
+
+def worker_bounds(env: Mapping[str, str]) -> WorkerBounds:
+    """The bounds the environment sets, each refused naming its variable when it is not a
+    whole number in range."""
+    values: dict[str, int] = {}
+    for name, field, low, high in _BOUNDS:
+        raw = env.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"{name}: expected a whole number, got {raw!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"{name}: expected {low} to {high}, got {value}")
+        values[field] = value
+    return WorkerBounds(**values)
 
 
 class Settings(BaseModel):
@@ -89,6 +138,7 @@ class Settings(BaseModel):
     checkpoint_public_keys: list[str] = []
     checkpoint_interval_seconds: int = 3600
     checkpoint_tenants: list[str] = []
+    worker_bounds: WorkerBounds = WorkerBounds()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -139,4 +189,5 @@ class Settings(BaseModel):
                 for t in env.get("STRATGATE_CHECKPOINT_TENANTS", "").split(",")
                 if t.strip()
             ],
+            worker_bounds=worker_bounds(env),
         )

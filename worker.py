@@ -30,7 +30,7 @@ from app.ports import Unavailable
 from app.signing import checkpoint_key, public_keys
 from governance.records import RuntimeFingerprint
 from logging_setup import configure as configure_logging
-from settings import Settings
+from settings import Settings, WorkerBounds
 from store.factory import open_store
 from store.port import GovernanceStore
 from workflows.checkpoint import CheckpointWorkflow
@@ -112,7 +112,9 @@ def build_worker(
     runtime: RuntimeFingerprint | None = None,
     assertion_keys: list[Ed25519PublicKey] | None = None,
     checkpoint_signer: Callable[[], Ed25519PrivateKey] | None = None,
+    bounds: WorkerBounds | None = None,
 ) -> Worker:
+    bounds = bounds or WorkerBounds()
     return Worker(
         client,
         task_queue=task_queue,
@@ -122,6 +124,9 @@ def build_worker(
         ),
         # The eligibility activity hands its NumPy work to a thread of its own.
         activity_executor=ThreadPoolExecutor(max_workers=8),
+        max_cached_workflows=bounds.max_cached_workflows,
+        max_concurrent_workflow_tasks=bounds.max_concurrent_workflow_tasks,
+        max_concurrent_activities=bounds.max_concurrent_activities,
     )
 
 
@@ -147,6 +152,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         fingerprint(settings),
         public_keys(settings),
         lambda: checkpoint_key(settings),
+        settings.worker_bounds,
     )
     await start_checkpoint_schedule(client, settings)
     async with worker:

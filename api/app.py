@@ -14,8 +14,10 @@ from api.deps import ApiDeps
 from api.routes_explain import install as install_explain
 from api.routes_fleet import router as fleet_router
 from api.routes_policy import router as policy_router
+from api.routes_registry import STRATEGY_BATCH
 from api.routes_registry import router as registry_router
 from api.routes_requests import router as requests_router
+from governance.onboarding import FILE_MAX_BYTES
 
 
 def create_app(deps: ApiDeps) -> FastAPI:
@@ -28,7 +30,8 @@ def create_app(deps: ApiDeps) -> FastAPI:
     app.state.deps = deps
     errors.install(app)
     # Inside the access log and metrics, so oversized and too-deep bodies are counted too.
-    app.add_middleware(BodyGuard)
+    # A fleet's registration file is one body: bounded by the file's own limit.
+    app.add_middleware(BodyGuard, wider=[("POST", STRATEGY_BATCH, FILE_MAX_BYTES)])
     observability.install(app)
     app.include_router(requests_router)
     app.include_router(registry_router)

@@ -9,6 +9,8 @@ answers are the API's usual JSON refusal.
 from __future__ import annotations
 
 import email.message
+import re
+from collections.abc import Sequence
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -24,22 +26,30 @@ DRAIN_MAX_BYTES = 8 * 1024 * 1024
 
 class BodyGuard:
     def __init__(
-        self, app: ASGIApp, max_bytes: int = BODY_MAX_BYTES, max_depth: int = BODY_MAX_DEPTH
+        self,
+        app: ASGIApp,
+        max_bytes: int = BODY_MAX_BYTES,
+        max_depth: int = BODY_MAX_DEPTH,
+        wider: Sequence[tuple[str, re.Pattern[str], int]] = (),
     ):
+        """`wider`: (method, path pattern, limit) of the few routes that take a larger body
+        (a fleet's registration file); every other route keeps `max_bytes`."""
         self.app = app
         self.max_bytes = max_bytes
         self.max_depth = max_depth
+        self.wider = tuple(wider)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit_for(scope)
         headers = Headers(scope=scope)
         declared = _declared_length(headers.get("content-length"))
-        if declared is not None and declared > self.max_bytes:
+        if declared is not None and declared > limit:
             if declared <= DRAIN_MAX_BYTES:
                 await _drain(receive, 0)
-            await self._too_large(scope, receive, send, f"{declared} bytes")
+            await self._too_large(scope, receive, send, f"{declared} bytes", limit)
             return
         body = bytearray()
         while True:
@@ -47,10 +57,10 @@ class BodyGuard:
             if message["type"] == "http.disconnect":
                 return  # the client left: there is no one to answer
             body += message.get("body", b"")
-            if len(body) > self.max_bytes:
+            if len(body) > limit:
                 if message.get("more_body", False):
                     await _drain(receive, len(body))
-                await self._too_large(scope, receive, send, f"more than {self.max_bytes} bytes")
+                await self._too_large(scope, receive, send, f"more than {limit} bytes", limit)
                 return
             if not message.get("more_body", False):
                 break
@@ -64,8 +74,16 @@ class BodyGuard:
                 return
         await self.app(scope, _replay(bytes(body), receive), send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send, size: str) -> None:
-        message = f"request body of {size} exceeds the limit of {self.max_bytes} bytes"
+    def _limit_for(self, scope: Scope) -> int:
+        for method, pattern, limit in self.wider:
+            if scope.get("method") == method and pattern.fullmatch(scope.get("path", "")):
+                return limit
+        return self.max_bytes
+
+    async def _too_large(
+        self, scope: Scope, receive: Receive, send: Send, size: str, limit: int
+    ) -> None:
+        message = f"request body of {size} exceeds the limit of {limit} bytes"
         answer = JSONResponse(refusal("payload_too_large", message, "body"), status_code=413)
         await answer(scope, receive, send)
 

@@ -3,22 +3,33 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Path, Query
 
 from activities.halt_file import read_kill_switch
 from api.deps import Caller, Deps
-from api.schemas import FreezeIn, RiskEventIn
+from api.schemas import FreezeIn, RiskEventIn, StrategyBatchIn
 from app import gate as gate_uc
+from app import onboarding, registry, risk
 from app import records as records_uc
-from app import registry, risk
 from governance.chain import ChainVerification
 from governance.gate import GateDecision
 from governance.records import AuditEvent, PromotionRecord, StrategyDoc
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 ONE = "/tenants/{tenant}/strategies/{uid}/{strategy_id}"
+# The batch registration route, for the body guard's wider limit.
+STRATEGY_BATCH = re.compile(r"/v1/tenants/[^/]+/strategies")
+
+
+@router.post("/tenants/{tenant}/strategies", response_model=onboarding.Onboarded, status_code=201)
+async def register_strategies(
+    tenant: str, body: StrategyBatchIn, d: Deps, who: Caller
+) -> onboarding.Onboarded:
+    """A fleet at once: every row lands with its `strategy.registered` event, or none does."""
+    return await onboarding.register_rows(d.ports(), who, tenant_id=tenant, rows=body.rows)
 
 
 @router.get("/tenants/{tenant}/strategies", response_model=list[StrategyDoc])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from governance.bounds import COMMENT_MAX, REASON_MAX
+from governance.onboarding import ROWS_MAX
 from governance.records import Identifier, Severity
 from governance.risk_events import Details, RiskEventKind
 from governance.roles import Role
@@ -72,3 +75,8 @@ class ResumeIn(_Body):
 
 class PlatformResumeIn(_Body):
     reason: str = Field(default="", max_length=REASON_MAX)
+class StrategyBatchIn(_Body):
+    """Rows as a file holds them (uid, strategy_id, stage, since): validated row by row by the
+    use case, so a refusal names the row as `rows[N].field` (N from 1) for a file or a batch."""
+
+    rows: list[Any] = Field(min_length=1, max_length=ROWS_MAX)

@@ -68,6 +68,7 @@ async def _serve(
             fingerprint(settings),
             public_keys(settings),
             lambda: checkpoint_key(settings),
+            settings.worker_bounds,
         )
         if demo and not settings.checkpoint_tenants:  # the demo tenant is checkpointed too
             settings = settings.model_copy(update={"checkpoint_tenants": ["demo"]})

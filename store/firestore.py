@@ -47,7 +47,7 @@ from governance.stage_change import (
     StageChange,
 )
 from settings import Settings
-from store import firestore_audit, firestore_commit, firestore_policy, paths
+from store import firestore_audit, firestore_commit, firestore_onboard, firestore_policy, paths
 from store.firestore_audit import append_audit, head_of, head_ref
 from store.firestore_docs import (
     POSITION,
@@ -176,6 +176,11 @@ class FirestoreStore(FirestoreFleet):
                 continue  # another writer took the audit position: link after it
             return doc
         raise firestore_audit.contention()
+
+    async def register_strategies(
+        self, docs: list[StrategyDoc], events: list[AuditEvent]
+    ) -> list[StrategyDoc]:
+        return await firestore_onboard.register_strategies(self.client, docs, events)
 
     async def get_strategy(self, tenant_id: str, uid: str, strategy_id: str) -> StrategyDoc | None:
         data = await self._get(paths.strategy(tenant_id, uid, strategy_id))

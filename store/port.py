@@ -62,11 +62,19 @@ class PolicyChangeStore(Protocol):
 
 class StrategyRecords(Protocol):
     """The strategy registry and its immutable records, and the one transaction that writes
-    them. With `event`, a registration and its audit event land together or not at all."""
+    them. With `event`, a registration and its audit event land together or not at all.
+
+    `register_strategies` registers a file of them (governance/onboarding.py), each with its
+    `strategy.registered` event, linked into the tenant's audit chain in order: all or nothing
+    on SQLite; on Firestore every key is checked before the first write, and a retry of the
+    same file completes one that stopped half-way (docs/onboarding.md)."""
 
     async def register_strategy(
         self, doc: StrategyDoc, event: AuditEvent | None = None
     ) -> StrategyDoc: ...
+    async def register_strategies(
+        self, docs: list[StrategyDoc], events: list[AuditEvent]
+    ) -> list[StrategyDoc]: ...
     async def get_strategy(
         self, tenant_id: str, uid: str, strategy_id: str
     ) -> StrategyDoc | None: ...

@@ -13,6 +13,7 @@ from typing import Any
 
 from governance.chain import ChainSlot, stored_record
 from governance.errors import PreconditionFailed, RecordConflict
+from governance.onboarding import plan_bulk_registration
 from governance.promotion import request_update_applies
 from governance.records import (
     AuditEvent,
@@ -54,6 +55,38 @@ class SqliteStore(SqliteFleet):
             return doc
 
         return await self._run(write, write=True)
+
+    async def register_strategies(
+        self, docs: list[StrategyDoc], events: list[AuditEvent]
+    ) -> list[StrategyDoc]:
+        def write(conn: sqlite3.Connection) -> list[StrategyDoc]:
+            # One BEGIN IMMEDIATE: every row and its event land together, or none does.
+            found = [
+                self._get(conn, paths.strategy(d.tenant_id, d.uid, d.strategy_id)) for d in docs
+            ]
+            stored = [self._stored_audit(conn, e) for e in events]
+            plan = plan_bulk_registration(
+                docs,
+                events,
+                [StrategyDoc.model_validate(f) if f else None for f in found],
+                stored,
+            )
+            for one in plan:
+                if one.doc is not None:
+                    path = paths.strategy(one.doc.tenant_id, one.doc.uid, one.doc.strategy_id)
+                    self._set(conn, path, one.doc.model_dump(mode="json"))
+                if one.event is not None:
+                    self._insert_audit(conn, one.event)
+            return docs
+
+        return await self._run(write, write=True)
+
+    def _stored_audit(self, conn: sqlite3.Connection, event: AuditEvent) -> AuditEvent | None:
+        row = conn.execute(
+            "SELECT data FROM audit_events WHERE path = ?",
+            (paths.audit_event(event.tenant_id, event.event_id),),
+        ).fetchone()
+        return AuditEvent.model_validate_json(row[0]) if row else None
 
     async def get_strategy(self, tenant_id: str, uid: str, strategy_id: str) -> StrategyDoc | None:
         data = await self._run(lambda c: self._get(c, paths.strategy(tenant_id, uid, strategy_id)))

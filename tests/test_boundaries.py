@@ -121,7 +121,15 @@ ENTRY_POINTS = [
     "cli/strategy.py",
     "cli/records.py",
 ]
-INPUT_PARSERS = {"check_json", "text_too_deep", "check_text", "parse_policy", "default_policy"}
+INPUT_PARSERS = {
+    "check_json",
+    "text_too_deep",
+    "check_text",
+    "parse_policy",
+    "default_policy",
+    "format_of",  # a fleet file's rows, checked before `--api` sends them
+    "parse_rows",
+}
 
 
 def test_entry_points_reach_store_temporal_and_rules_only_through_the_application_layer() -> None:
