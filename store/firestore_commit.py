@@ -15,6 +15,7 @@ from governance.stage_change import Landed, StageChange, conflict, plan_commit, 
 from store import firestore_audit, paths
 from store.firestore_audit import append_audit, head_of, head_ref
 from store.firestore_docs import record_of, strategy_changes
+from store.firestore_writes import Writes
 
 CREATE_RACE = (gexc.AlreadyExists, gexc.Conflict, gexc.FailedPrecondition)
 # Attempts when the strategy document changed under us (not its chain position), or another
@@ -94,7 +95,7 @@ async def _commit_once(
                 field="audit_event_id",
             )
     close = plan.request if data(request_ref) is not None else None
-    batch = client.batch()
+    batch = Writes(client)
     # The contested writes go first: the chain slot, then the audit chain's link. If the slot
     # is taken nothing of this batch lands; if the link is, see OWN_SLOT.
     if not own_slot:
@@ -106,7 +107,7 @@ async def _commit_once(
     batch.update(
         strategy_ref,
         strategy_changes(StrategyDoc.model_validate(raw), plan.strategy),
-        option=client.write_option(last_update_time=snap.update_time),
+        last_update_time=snap.update_time,
     )
     if close is not None:
         status = {
@@ -114,7 +115,7 @@ async def _commit_once(
             "record_id": close.record_id,
             "updated_at": close.updated_at.isoformat(),
         }
-        batch.set(request_ref, status, merge=True)
+        batch.merge(request_ref, status)
     try:
         await batch.commit()
     except CREATE_RACE:
