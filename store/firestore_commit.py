@@ -79,14 +79,16 @@ async def _commit_once(
 
     snap = snaps[strategy_ref.path]
     existing_data, raw = data(record_ref), data(strategy_ref)
+    doc = StrategyDoc.model_validate(raw) if raw else None
     plan = plan_commit(
         change,
         existing=record_of(change.record_id, existing_data) if existing_data else None,
-        doc=StrategyDoc.model_validate(raw) if raw else None,
+        doc=doc,
     )
     if isinstance(plan, Landed):
         return plan.record  # a retry of a commit that already landed
     record = plan.record
+    assert doc is not None  # plan_commit refuses a strategy that is not registered
     for ref, one in zip(event_refs, event_ids, strict=True):
         if data(ref) is not None:
             # Ids come from the workflow, so a clash is a caller's bug: refuse before writing.
@@ -106,7 +108,7 @@ async def _commit_once(
     # Only the fields this change sets, and only over the document as read.
     batch.update(
         strategy_ref,
-        strategy_changes(StrategyDoc.model_validate(raw), plan.strategy),
+        strategy_changes(doc, plan.strategy),
         last_update_time=snap.update_time,
     )
     if close is not None:
