@@ -16,6 +16,7 @@ from governance.stage_change import Landed, StageChange, conflict, plan_commit, 
 from store import firestore_audit, paths
 from store.firestore_audit import append_audit, head_of, head_ref
 from store.firestore_docs import record_of, strategy_changes
+from store.firestore_writes import Writes
 
 CREATE_RACE = (gexc.AlreadyExists, gexc.Conflict, gexc.FailedPrecondition)
 # Attempts when the strategy document changed under us (not its chain position), or another
@@ -81,15 +82,17 @@ async def _commit_once(
 
     snap = snaps[strategy_ref.path]
     existing_data, raw = data(record_ref), data(strategy_ref)
+    doc = StrategyDoc.model_validate(raw) if raw else None
     plan = plan_commit(
         change,
         existing=record_of(change.record_id, existing_data) if existing_data else None,
-        doc=StrategyDoc.model_validate(raw) if raw else None,
+        doc=doc,
     )
     if isinstance(plan, Landed):
         return plan.record  # a retry of a commit that already landed
     refuse_if_halted(change, *(data(ref) for ref in halt_refs))
     record = plan.record
+    assert doc is not None  # plan_commit refuses a strategy that is not registered
     for ref, one in zip(event_refs, event_ids, strict=True):
         if data(ref) is not None:
             # Ids come from the workflow, so a clash is a caller's bug: refuse before writing.
@@ -98,7 +101,7 @@ async def _commit_once(
                 field="audit_event_id",
             )
     close = plan.request if data(request_ref) is not None else None
-    batch = client.batch()
+    batch = Writes(client)
     # The contested writes go first: the chain slot, then the audit chain's link. If the slot
     # is taken nothing of this batch lands; if the link is, see OWN_SLOT.
     if not own_slot:
@@ -109,8 +112,8 @@ async def _commit_once(
     # Only the fields this change sets, and only over the document as read.
     batch.update(
         strategy_ref,
-        strategy_changes(StrategyDoc.model_validate(raw), plan.strategy),
-        option=client.write_option(last_update_time=snap.update_time),
+        strategy_changes(doc, plan.strategy),
+        last_update_time=snap.update_time,
     )
     if close is not None:
         status = {
@@ -118,7 +121,7 @@ async def _commit_once(
             "record_id": close.record_id,
             "updated_at": close.updated_at.isoformat(),
         }
-        batch.set(request_ref, status, merge=True)
+        batch.merge(request_ref, status)
     try:
         await batch.commit()
     except CREATE_RACE:
