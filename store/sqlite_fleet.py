@@ -15,6 +15,7 @@ from pathlib import Path
 
 from governance.errors import GovernanceError
 from governance.fleet_changes import (
+    HALT_REFUSES,
     BatchCommit,
     SkippedChange,
     StrategyPage,
@@ -67,6 +68,8 @@ class SqliteFleet(SqlitePolicy):
 
     def _refuse_if_halted(self, conn: sqlite3.Connection, change: StageChange) -> None:
         """Read in the commit's own transaction, so a halt stored first always wins."""
+        if change.decision not in HALT_REFUSES:
+            return  # a demotion or a freeze lands whatever the halts say: nothing to read
         t = change.tenant_id
         refuse_if_halted(
             change, self._get(conn, paths.tenant_halt(t)), self._get(conn, paths.SYSTEM_STATUS)

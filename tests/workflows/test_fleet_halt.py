@@ -12,7 +12,7 @@ import pytest
 from app import fleet, requests
 from app.gate import GateQuery, check_gate
 from governance.chain import verify_chain
-from governance.fleet_changes import halted_event
+from governance.fleet_changes import HaltTimings, halted_event
 from governance.fleet_halt import (
     AlreadyHalted,
     HaltPolicy,
@@ -93,7 +93,7 @@ async def test_halt_preempts_records_and_resumes(stack_factory: Stack) -> None:
                 to_stage=S.SHADOW,
             )
 
-        handle = stack.client.get_workflow_handle_for(FleetHaltWorkflow.run, started.workflow_id)
+        handle = stack.client.get_workflow_handle(started.workflow_id, result_type=HaltTimings)
         timings = await asyncio.wait_for(handle.result(), 60)
         assert started.workflow_id == fleet_halt_workflow_id(stack.tenant, started.halt.halt_id)
         outcome = await stack.outcome("waiting")
