@@ -23,8 +23,8 @@ from governance.fleet_changes import (
     HaltTimings,
     completed_event,
     completed_id,
+    halt_cancel_query,
     halt_changes,
-    in_flight_query,
 )
 from governance.fleet_halt import TenantHalt
 from governance.records import RuntimeFingerprint
@@ -104,7 +104,7 @@ class FleetActivities:
         and the cancel is what matters; the halt's reason is in `tenant.halted`. While another
         operation runs the server answers RESOURCE_EXHAUSTED and the activity is retried."""
         halt = await self._halt(inp.tenant_id, inp.halt_id)
-        query = in_flight_query(inp.tenant_id)
+        query = halt_cancel_query(halt)
         request = StartBatchOperationRequest(
             namespace=self.client.namespace,
             visibility_query=query,
@@ -177,7 +177,7 @@ class FleetActivities:
             strategies=inp.strategies,
             records=inp.records,
             skipped=inp.skipped,
-            cancelled_requests_query=in_flight_query(inp.tenant_id),
+            cancelled_requests_query=halt_cancel_query(halt),
         )
         try:
             await self.store.append_audit_event(completed_event(halt, timings, last))

@@ -8,7 +8,7 @@ and a store commits each once (governance.stage_change.same_commit).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -191,13 +191,28 @@ def halt_changes(
     return out
 
 
-def in_flight_query(tenant_id: str) -> str:
+# A request that passed its "not halted" check just as the halt was stored starts its workflow
+# within moments of it; a resume needs two approvals, which take far longer than this.
+CANCEL_MARGIN = timedelta(seconds=30)
+
+
+def in_flight_query(tenant_id: str, started_before: datetime | None = None) -> str:
     """The visibility query of the tenant's running promotions (ids are `Identifier`s: no
-    quote can end the literal)."""
-    return (
+    quote can end the literal). With `started_before`, only those started before it: the
+    halt's cancel must not reach a request made after a resume."""
+    query = (
         f"WorkflowType = 'PromotionWorkflow' AND StratgateTenant = '{tenant_id}' "
         "AND ExecutionStatus = 'Running'"
     )
+    if started_before is not None:
+        at = started_before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        query += f" AND StartTime < '{at}'"
+    return query
+
+
+def halt_cancel_query(halt: TenantHalt) -> str:
+    """The promotions a halt cancels: the tenant's, started before the halt (and its margin)."""
+    return in_flight_query(halt.tenant_id, halt.halted_at + CANCEL_MARGIN)
 
 
 def unfreeze_change(

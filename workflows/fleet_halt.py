@@ -1,7 +1,7 @@
 """The fleet halt workflow: after the halt document closed every gate of the tenant, put the
-halt on record. One batch operation cancels the tenant's promotions in flight (Temporal's own
-fan-out, by search attribute); then the tenant's strategies are paged through, each page one
-batch commit of the halt's demotions; last, `tenant.halt_completed` records the timings.
+halt on record. The tenant's strategies are paged through, each page one batch commit of the
+halt's demotions; then one batch operation cancels the tenant's promotions in flight (Temporal's
+own fan-out, by search attribute); last, `tenant.halt_completed` records the timings.
 
 The workflow carries a cursor and counters only (never a list of strategies), and continues as
 new when its history grows long, so a fleet of any size keeps a bounded history.
@@ -66,14 +66,6 @@ class FleetHaltWorkflow:
     @workflow.run
     async def run(self, inp: FleetHaltInput) -> HaltTimings | None:
         self.state = inp.state
-        if not self.state.cancelled:
-            await workflow.execute_activity_method(
-                FleetActivities.cancel_tenant_promotions,
-                CancelInFlight(tenant_id=inp.tenant_id, halt_id=inp.halt_id),
-                summary="cancel the tenant's promotions in flight (batch operation)",
-                **QUICK,
-            )
-            self.state = self.state.model_copy(update={"cancelled": True})
         run_pages = 0
         while True:
             if run_pages >= inp.pages_per_run or workflow.info().is_continue_as_new_suggested():
@@ -104,10 +96,21 @@ class FleetHaltWorkflow:
                     "last_record_at": done.committed_at if done.records else s.last_record_at,
                 }
             )
-            if done.lifted:
-                return None  # resumed meanwhile: the rest of the fleet stays as it is
-            if done.cursor is None:
-                break
+            if done.lifted or done.cursor is None:
+                break  # lifted: resumed meanwhile, the rest of the fleet stays as it is
+        # The records first, then the cancels: a promotion in flight can no longer commit (every
+        # commit reads the halt), so cancelling it is bookkeeping, and the tenant's cancelled
+        # workflows must not compete with the halt's own commits for the worker.
+        if not self.state.cancelled:
+            await workflow.execute_activity_method(
+                FleetActivities.cancel_tenant_promotions,
+                CancelInFlight(tenant_id=inp.tenant_id, halt_id=inp.halt_id),
+                summary="cancel the tenant's promotions in flight (batch operation)",
+                **QUICK,
+            )
+            self.state = self.state.model_copy(update={"cancelled": True})
+        if done.lifted:
+            return None
         s = self.state
         return await workflow.execute_activity_method(
             FleetActivities.complete_halt,
