@@ -75,6 +75,8 @@ class ResumeIn(_Body):
 
 class PlatformResumeIn(_Body):
     reason: str = Field(default="", max_length=REASON_MAX)
+
+
 class StrategyBatchIn(_Body):
     """Rows as a file holds them (uid, strategy_id, stage, since): validated row by row by the
     use case, so a refusal names the row as `rows[N].field` (N from 1) for a file or a batch."""

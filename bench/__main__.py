@@ -9,7 +9,16 @@ import importlib
 import os
 import sys
 
-BENCHMARKS = ("metrics", "evidence", "demotion_latency", "store", "what_if", "fleet", "register", "scale")
+BENCHMARKS = (
+    "metrics",
+    "evidence",
+    "demotion_latency",
+    "store",
+    "what_if",
+    "fleet",
+    "register",
+    "scale",
+)
 
 
 def main(argv: list[str]) -> int:
