@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import logging
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -25,11 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contracts import EvaluateInput
+from bench.dev_server import start_dev_server
 from bench.floor_workflow import ARRIVED, FloorWorkflow, noop
 from governance.policy import default_policy
 from governance.records import StrategyDoc
@@ -41,7 +39,6 @@ from logging_setup import configure as configure_logging
 from store.sqlite import SqliteStore
 from worker import WORKFLOWS, activities_for
 from workflows import client as wf
-from workflows import search_attributes as sa
 
 TENANT = "bench"
 PAUSE = 0.25  # seconds of quiet before each sample
@@ -66,13 +63,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def run(waiting: int, events: int) -> dict[str, float]:
-    temporal = Path(sys.prefix, "bin", "temporal")
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal),
-        data_converter=pydantic_data_converter,
-        search_attributes=sa.ALL,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_server()
     tmp = Path(tempfile.mkdtemp(prefix="stratgate-bench-"))
     store = SqliteStore(tmp / "bench.db")
     observer = SqliteStore(tmp / "bench.db")  # its own connection: polling must not queue on ours

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import logging
 import random
-import sys
 import tempfile
 import time
 import uuid
@@ -25,14 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from app import fleet, records
 from app.gate import GateQuery, check_gate
 from app.ports import Ports
 from bench.demotion_latency import waiting_report
+from bench.dev_server import start_dev_server
 from governance.fleet_changes import HaltTimings, fleet_id, halt_change, in_flight_query
 from governance.fleet_halt import HaltPolicy, new_halt
 from governance.gate import GateMode
@@ -46,7 +44,6 @@ from logging_setup import configure as configure_logging
 from store.port import GovernanceStore
 from worker import WORKFLOWS, activities_for
 from workflows import client as wf
-from workflows import search_attributes as sa
 
 MIX = [S.LIVE] * 2 + [S.PAPER] * 4 + [S.SHADOW] * 3 + [S.OBSERVE]
 APPROVERS = {"bob": [Role.RISK_APPROVER], "rita": [Role.RISK_APPROVER], "olga": [Role.OPS_APPROVER]}
@@ -130,13 +127,7 @@ async def baseline(store: GovernanceStore, tenant: str, sample: int) -> float:
 
 
 async def run(n: int, in_flight: int, backend: str, sample: int) -> dict[str, Any]:
-    temporal = Path(sys.prefix, "bin", "temporal")
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal),
-        data_converter=pydantic_data_converter,
-        search_attributes=sa.ALL,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_server()
     emulator = None
     make: Callable[[], GovernanceStore]
     if backend == "firestore":

@@ -36,10 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from bench.demotion_latency import PAUSE, pct
+from bench.dev_server import start_dev_server
 from bench.floor_workflow import FloorWorkflow
 from governance.onboarding import OnboardingRow, batch_registration
 from governance.policy import default_policy
@@ -139,13 +138,7 @@ async def count_waiting(client: Client, tenant: str) -> int:
 
 
 async def run(n: int, events: int, concurrency: int, settle: float) -> None:
-    temporal = Path(sys.prefix, "bin", "temporal")
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal),
-        data_converter=pydantic_data_converter,
-        search_attributes=sa.ALL,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_server()
     tmp = Path(tempfile.mkdtemp(prefix="stratgate-bench-scale-"))
     store = SqliteStore(tmp / "bench.db")
     observer = SqliteStore(tmp / "bench.db")  # its own connection: polling must not queue on ours
