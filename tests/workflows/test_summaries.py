@@ -6,6 +6,7 @@ user_metadata.summary) and the workflow's own static summary and current details
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from temporalio.api.enums.v1 import EventType
@@ -124,7 +125,16 @@ async def test_a_demotion_history_names_the_events_and_what_they_did(
         await stack.applied("edge", event)
         records = await stack.wait_records("edge", 1)
         workflow_id = f"demotion/{stack.tenant}/quant/edge"
+        # The notify activity is scheduled after the commit lands: on a busy machine the record
+        # can be read before the workflow's next task has scheduled it.
         found = await summaries(stack.client, workflow_id)
+        deadline = asyncio.get_running_loop().time() + 60
+        while not any(
+            a.startswith("notify: ") for a in found.get("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED", [])
+        ):
+            assert asyncio.get_running_loop().time() < deadline, found
+            await asyncio.sleep(0.2)
+            found = await summaries(stack.client, workflow_id)
         static = await (
             await stack.client.get_workflow_handle(workflow_id).describe()
         ).static_summary()
