@@ -141,29 +141,51 @@ def halt_change(
     above = rank(doc.lifecycle_stage) > rank(halt.posture)
     if not above and (not halt.freeze or doc.freeze):
         return None
-    decision = Decision.DEMOTE if above else Decision.FREEZE
+    return _fleet_change(
+        doc,
+        halt,
+        "halt",
+        policy_version=policy_version,
+        policy_hash=policy_hash,
+        effective_at=effective_at,
+        decision=Decision.DEMOTE if above else Decision.FREEZE,
+        to_stage=halt.posture if above else doc.lifecycle_stage,
+        reason_code=HALT_REASON,
+        requested_by=halt.halted_by,
+        requested_at=halt.halted_at,
+        set_freeze=True if halt.freeze else None,
+        # A strategy frozen already keeps its own reason (and its own unfreeze path).
+        freeze_reason=freeze_marker(halt.halt_id) if halt.freeze and not doc.freeze else None,
+        severity=Severity.CRITICAL,
+        audit_details={"halt_id": halt.halt_id, "by": halt.halted_by, "reason": halt.reason},
+    )
+
+
+def _fleet_change(
+    doc: StrategyDoc,
+    halt: TenantHalt,
+    kind: str,
+    *,
+    policy_version: str | None,
+    policy_hash: str | None,
+    effective_at: datetime,
+    **fields: Any,
+) -> StageChange:
+    """A change of the halt (`kind` "halt" or "unfreeze") to one strategy as it was read: ids
+    derived from the halt and the strategy, so a retried page lands nothing twice."""
     return StageChange(
         tenant_id=doc.tenant_id,
         uid=doc.uid,
         strategy_id=doc.strategy_id,
-        record_id=fleet_id(halt.halt_id, "halt", doc.uid, doc.strategy_id),
-        audit_event_id=fleet_id(halt.halt_id, "halt-event", doc.uid, doc.strategy_id),
-        decision=decision,
+        record_id=fleet_id(halt.halt_id, kind, doc.uid, doc.strategy_id),
+        audit_event_id=fleet_id(halt.halt_id, f"{kind}-event", doc.uid, doc.strategy_id),
         expected_from_stage=doc.lifecycle_stage,
         expected_last_record_id=doc.last_stage_change_record_id,
-        to_stage=halt.posture if above else doc.lifecycle_stage,
-        reason_code=HALT_REASON,
         policy_version=policy_version,
         policy_hash=policy_hash,
-        requested_by=halt.halted_by,
-        requested_at=halt.halted_at,
         effective_at=effective_at,
-        set_freeze=True if halt.freeze else None,
-        # A strategy frozen already keeps its own reason (and its own unfreeze path).
-        freeze_reason=freeze_marker(halt.halt_id) if halt.freeze and not doc.freeze else None,
         correlation_id=halt.halt_id,
-        severity=Severity.CRITICAL,
-        audit_details={"halt_id": halt.halt_id, "by": halt.halted_by, "reason": halt.reason},
+        **fields,
     )
 
 
@@ -227,24 +249,19 @@ def unfreeze_change(
     cause, which keeps its own unfreeze path)."""
     if not doc.freeze or doc.freeze_reason != freeze_marker(halt.halt_id):
         return None
-    return StageChange(
-        tenant_id=doc.tenant_id,
-        uid=doc.uid,
-        strategy_id=doc.strategy_id,
-        record_id=fleet_id(halt.halt_id, "unfreeze", doc.uid, doc.strategy_id),
-        audit_event_id=fleet_id(halt.halt_id, "unfreeze-event", doc.uid, doc.strategy_id),
-        decision=Decision.UNFREEZE,
-        expected_from_stage=doc.lifecycle_stage,
-        expected_last_record_id=doc.last_stage_change_record_id,
-        to_stage=doc.lifecycle_stage,
-        reason_code=RESUME_REASON,
+    return _fleet_change(
+        doc,
+        halt,
+        "unfreeze",
         policy_version=policy_version,
         policy_hash=policy_hash,
+        effective_at=effective_at,
+        decision=Decision.UNFREEZE,
+        to_stage=doc.lifecycle_stage,
+        reason_code=RESUME_REASON,
         requested_by=halt.resumed_by or "unknown",
         requested_at=halt.resumed_at or effective_at,
-        effective_at=effective_at,
         set_freeze=False,
-        correlation_id=halt.halt_id,
         audit_details={
             "halt_id": halt.halt_id,
             "approved_by": [a.user for a in halt.approvals],
