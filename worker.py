@@ -1,18 +1,26 @@
-"""The stratgate worker: registers both workflows and every activity on one task queue.
+"""The stratgate worker process: two Temporal workers, one per task queue, run together.
+
+The promotion worker polls STRATGATE_TASK_QUEUE; the risk worker polls its risk queue
+(`<queue>-risk`, workflows/queues.py), where demotions and fleet halts run with slots and a cache
+of their own, so a risk event never waits behind the promotion backlog. Both register every
+workflow and activity: a demotion started on the promotion queue before the split keeps running.
 
 Configuration comes from the environment (see settings.py): TEMPORAL_ADDRESS,
-TEMPORAL_NAMESPACE, STRATGATE_TASK_QUEUE, STRATGATE_STORE / STRATGATE_DB, STRATGATE_EVIDENCE_DIR.
+TEMPORAL_NAMESPACE, STRATGATE_TASK_QUEUE, STRATGATE_STORE / STRATGATE_DB, STRATGATE_EVIDENCE_DIR,
+STRATGATE_MAX_* (the bounds of each of the two workers).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -39,6 +47,7 @@ from workflows.client import connect
 from workflows.demotion import DemotionWorkflow
 from workflows.fleet_halt import FleetHaltWorkflow
 from workflows.promotion import PromotionWorkflow
+from workflows.queues import risk_task_queue
 
 WORKFLOWS = [PromotionWorkflow, DemotionWorkflow, CheckpointWorkflow, FleetHaltWorkflow]
 
@@ -104,6 +113,46 @@ def _no_checkpoint_key() -> Ed25519PrivateKey:
     raise Unavailable("this worker has no checkpoint signing key", field="checkpoint_key")
 
 
+class StratgateWorker:
+    """The promotion worker and the risk worker of one process, started and stopped together.
+
+    Used like a temporalio Worker: `async with` runs both in the background, `run()` runs both
+    until cancelled or shut down.
+    """
+
+    def __init__(self, promotion: Worker, risk: Worker) -> None:
+        self.promotion = promotion
+        self.risk = risk
+        self._running: contextlib.AsyncExitStack | None = None
+
+    @property
+    def workers(self) -> tuple[Worker, Worker]:
+        return self.promotion, self.risk
+
+    async def run(self) -> None:
+        await asyncio.gather(self.promotion.run(), self.risk.run())
+
+    async def shutdown(self) -> None:
+        await asyncio.gather(self.promotion.shutdown(), self.risk.shutdown())
+
+    async def __aenter__(self) -> StratgateWorker:
+        async with contextlib.AsyncExitStack() as stack:
+            for one in self.workers:
+                await stack.enter_async_context(one)
+            self._running = stack.pop_all()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        running, self._running = self._running, None
+        if running is not None:
+            await running.__aexit__(kind, error, trace)
+
+
 def build_worker(
     client: Client,
     store: GovernanceStore,
@@ -113,21 +162,35 @@ def build_worker(
     assertion_keys: list[Ed25519PublicKey] | None = None,
     checkpoint_signer: Callable[[], Ed25519PrivateKey] | None = None,
     bounds: WorkerBounds | None = None,
-) -> Worker:
+    *,
+    extra_workflows: Sequence[type] = (),
+    extra_activities: Sequence[Callable[..., Any]] = (),
+) -> StratgateWorker:
+    """Both workers of a stratgate process on `task_queue` and its risk queue.
+
+    Each worker has the `bounds` (cache, workflow-task and activity slots) and a thread pool of
+    its own; `extra_*` add workflows and activities to both (the benchmarks' floor).
+    """
     bounds = bounds or WorkerBounds()
-    return Worker(
-        client,
-        task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=activities_for(
-            store, client, evaluator, runtime, assertion_keys, checkpoint_signer
-        ),
-        # The eligibility activity hands its NumPy work to a thread of its own.
-        activity_executor=ThreadPoolExecutor(max_workers=8),
-        max_cached_workflows=bounds.max_cached_workflows,
-        max_concurrent_workflow_tasks=bounds.max_concurrent_workflow_tasks,
-        max_concurrent_activities=bounds.max_concurrent_activities,
-    )
+    activities = [
+        *activities_for(store, client, evaluator, runtime, assertion_keys, checkpoint_signer),
+        *extra_activities,
+    ]
+
+    def one(queue: str, threads: int) -> Worker:
+        return Worker(
+            client,
+            task_queue=queue,
+            workflows=[*WORKFLOWS, *extra_workflows],
+            activities=activities,
+            # The eligibility activity hands its NumPy work to a thread of its own.
+            activity_executor=ThreadPoolExecutor(max_workers=threads),
+            max_cached_workflows=bounds.max_cached_workflows,
+            max_concurrent_workflow_tasks=bounds.max_concurrent_workflow_tasks,
+            max_concurrent_activities=bounds.max_concurrent_activities,
+        )
+
+    return StratgateWorker(one(task_queue, 8), one(risk_task_queue(task_queue), 8))
 
 
 def default_evaluator(settings: Settings) -> EligibilityEvaluator:

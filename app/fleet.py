@@ -43,6 +43,7 @@ from governance.identity import Forbidden, Principal, TokenKind, require_person,
 from governance.roles import Role
 from workflows import search_attributes as sa
 from workflows.fleet_halt import FleetHaltInput, FleetHaltWorkflow, fleet_halt_workflow_id
+from workflows.queues import risk_task_queue
 
 MAY_HALT = (Role.RISK_APPROVER, Role.OPS_APPROVER, Role.ADMIN)
 UNFREEZE_PAGE = 500
@@ -139,7 +140,7 @@ async def _start_workflow(ports: Ports, halt: TenantHalt, gate_closed: float) ->
                 tenant_id=halt.tenant_id, halt_id=halt.halt_id, gate_closed_seconds=gate_closed
             ),
             id=workflow_id,
-            task_queue=ports.task_queue,
+            task_queue=risk_task_queue(ports.task_queue),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=sa.for_tenant(halt.tenant_id),
             static_summary=f"halt of {halt.tenant_id} by {halt.halted_by}: {halt.reason}"[:200],

@@ -19,12 +19,10 @@ import statistics
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from activities.contracts import EvaluateInput
 from bench.dev_server import start_dev_server
@@ -37,8 +35,9 @@ from governance.roles import Role
 from governance.stages import LifecycleStage, Transition
 from logging_setup import configure as configure_logging
 from store.sqlite import SqliteStore
-from worker import WORKFLOWS, activities_for
+from worker import build_worker
 from workflows import client as wf
+from workflows.queues import risk_task_queue
 
 TENANT = "bench"
 PAUSE = 0.25  # seconds of quiet before each sample
@@ -85,15 +84,16 @@ async def run(waiting: int, events: int) -> dict[str, float]:
             )
         )
     client = env.client
-    # The floor runs on the same worker and task queue as the demotions, under the same load:
-    # measured on a quiet worker of its own it pays ~40 ms more per round trip on this machine
-    # (idle connections), which would flatter the ratio.
-    worker = Worker(
+    # The floor runs on the same worker and task queue as the demotions (the risk queue), under
+    # the same load: measured on a quiet worker of its own it pays ~40 ms more per round trip on
+    # this machine (idle connections), which would flatter the ratio.
+    worker = build_worker(
         client,
-        task_queue=queue,
-        workflows=[*WORKFLOWS, FloorWorkflow],
-        activities=[*activities_for(store, client, waiting_report), noop],
-        activity_executor=ThreadPoolExecutor(max_workers=8),
+        store,
+        queue,
+        waiting_report,
+        extra_workflows=[FloorWorkflow],
+        extra_activities=[noop],
     )
     try:
         async with worker:
@@ -113,7 +113,7 @@ async def run(waiting: int, events: int) -> dict[str, float]:
                 await _send(client, store, queue, name, RiskEventKind.CIRCUIT_BREAKER_WARNING)
             await asyncio.sleep(2.0)
             floor_handle = await client.start_workflow(
-                FloorWorkflow.run, id=f"floor-{uuid.uuid4().hex}", task_queue=queue
+                FloorWorkflow.run, id=f"floor-{uuid.uuid4().hex}", task_queue=risk_task_queue(queue)
             )
             for _ in range(10):
                 await floor_handle.execute_update(FloorWorkflow.ping, uuid.uuid4().hex)

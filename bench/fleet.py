@@ -19,12 +19,9 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from temporalio.worker import Worker
 
 from app import fleet, records
 from app.gate import GateQuery, check_gate
@@ -41,8 +38,9 @@ from governance.roles import Role
 from governance.stages import LifecycleStage as S
 from governance.stages import execution_mode_for
 from logging_setup import configure as configure_logging
+from settings import WorkerBounds
 from store.port import GovernanceStore
-from worker import WORKFLOWS, activities_for
+from worker import build_worker
 from workflows import client as wf
 
 MIX = [S.LIVE] * 2 + [S.PAPER] * 4 + [S.SHADOW] * 3 + [S.OBSERVE]
@@ -149,13 +147,12 @@ async def run(n: int, in_flight: int, backend: str, sample: int) -> dict[str, An
     try:
         docs = fleet_docs(tenant, n)
         await seed(store, tenant, docs)
-        worker = Worker(
+        worker = build_worker(
             client,
-            task_queue=queue,
-            workflows=WORKFLOWS,
-            activities=activities_for(worker_store, client, waiting_report),
-            activity_executor=ThreadPoolExecutor(max_workers=8),
-            max_concurrent_workflow_tasks=50,
+            worker_store,
+            queue,
+            waiting_report,
+            bounds=WorkerBounds(max_concurrent_workflow_tasks=50),
         )
         ports = Ports(store=store, client=client, task_queue=queue)
         async with worker:

@@ -49,6 +49,7 @@ from logging_setup import configure as configure_logging
 from store.sqlite import SqliteStore
 from workflows import client as wf
 from workflows import search_attributes as sa
+from workflows.queues import risk_task_queue
 
 RSS_TARGET_MB = 300.0
 ROOT = Path(__file__).resolve().parents[1]
@@ -258,8 +259,8 @@ async def latencies(
     for name in targets:  # each demotion workflow started by a harmless warning first
         await send(name, RiskEventKind.CIRCUIT_BREAKER_WARNING)
     await asyncio.sleep(2.0)
-    floor = await client.start_workflow(
-        FloorWorkflow.run, id=f"floor-{uuid.uuid4().hex}", task_queue=queue
+    floor = await client.start_workflow(  # on the demotions' queue and worker
+        FloorWorkflow.run, id=f"floor-{uuid.uuid4().hex}", task_queue=risk_task_queue(queue)
     )
     for _ in range(10):
         await floor.execute_update(FloorWorkflow.ping, uuid.uuid4().hex)

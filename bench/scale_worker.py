@@ -1,6 +1,6 @@
-"""The worker process of `bench scale`: stratgate's workflows and activities (and the floor's
-no-op) on one task queue, bounded by the same STRATGATE_MAX_* settings `python -m worker`
-reads, in a process of its own so the RSS the bench reads is the worker's alone.
+"""The worker process of `bench scale`: stratgate's two workers (promotion queue and risk
+queue, with the floor's no-op workflow and activity), bounded by the same STRATGATE_MAX_* settings
+`python -m worker` reads, in a process of its own so the RSS the bench reads is the worker's alone.
 
     python -m bench.scale_worker ADDRESS QUEUE DB      (exits when its stdin closes)
 """
@@ -11,16 +11,13 @@ import asyncio
 import logging
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
-
-from temporalio.worker import Worker
 
 from bench.demotion_latency import waiting_report
 from bench.floor_workflow import FloorWorkflow, noop
 from logging_setup import configure as configure_logging
 from settings import Settings
 from store.sqlite import SqliteStore
-from worker import WORKFLOWS, activities_for
+from worker import build_worker
 from workflows.client import connect
 
 
@@ -28,15 +25,14 @@ async def serve(address: str, queue: str, db: str) -> None:
     bounds = Settings.from_env().worker_bounds  # refused, naming the variable, if bad
     client = await connect(address)
     store = SqliteStore(db)
-    worker = Worker(
+    worker = build_worker(
         client,
-        task_queue=queue,
-        workflows=[*WORKFLOWS, FloorWorkflow],
-        activities=[*activities_for(store, client, waiting_report), noop],
-        activity_executor=ThreadPoolExecutor(max_workers=8),
-        max_cached_workflows=bounds.max_cached_workflows,
-        max_concurrent_workflow_tasks=bounds.max_concurrent_workflow_tasks,
-        max_concurrent_activities=bounds.max_concurrent_activities,
+        store,
+        queue,
+        waiting_report,
+        bounds=bounds,
+        extra_workflows=[FloorWorkflow],
+        extra_activities=[noop],
     )
     async with worker:
         print(f"ready {bounds.model_dump_json()}", flush=True)

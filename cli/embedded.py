@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from workflows import search_attributes as sa
+from workflows.queues import risk_task_queue
 
 HOST = "127.0.0.1"
 
@@ -167,4 +168,5 @@ def describe(info: StackInfo) -> str:
     if info.api_url:
         lines.append(f"stratgate API/UI   {info.api_url}")
     lines.append(f"task queue         {info.task_queue}")
+    lines.append(f"risk task queue    {risk_task_queue(info.task_queue)}")
     return "\n".join(lines)

@@ -57,7 +57,7 @@ async def test_the_worker_runs_with_them(
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         made = real(*args, **kwargs)
-        built.append(dict(made.config()))
+        built.extend(dict(one.config()) for one in made.workers)
         return made
 
     monkeypatch.setattr(worker, "build_worker", spy)
@@ -79,12 +79,14 @@ async def test_the_worker_runs_with_them(
         await asyncio.sleep(0.05)
     stop.set()
     await running
-    (config,) = built
-    assert config["max_cached_workflows"] == 123
-    assert config["max_concurrent_workflow_tasks"] == 7
-    assert config["max_concurrent_activities"] == 9
+    # Both workers of the process, the promotion queue's and the risk queue's, have them.
+    assert [config["task_queue"] for config in built] == [task_queue, f"{task_queue}-risk"]
+    for config in built:
+        assert config["max_cached_workflows"] == 123
+        assert config["max_concurrent_workflow_tasks"] == 7
+        assert config["max_concurrent_activities"] == 9
     # And a worker built without them keeps the defaults.
     store = SqliteStore(tmp_path / "plain.db")
-    plain = real(client, store, task_queue, no_evidence_needed).config()
+    plain = real(client, store, task_queue, no_evidence_needed).promotion.config()
     await store.close()
     assert plain["max_cached_workflows"] == WorkerBounds().max_cached_workflows

@@ -47,6 +47,7 @@ from workflows.promotion_state import (
     PromotionStatus,
     RejectInput,
 )
+from workflows.queues import risk_task_queue
 
 
 class InFlight(GovernanceError):
@@ -290,7 +291,8 @@ async def send_risk_event(
 
     Stored first, so the workflow carries ~100 bytes per event whatever its details, and the
     eligibility window sees the event even before the workflow has applied it. An unknown
-    strategy is refused before anything is stored or started.
+    strategy is refused before anything is stored or started. A new demotion workflow starts on
+    the risk queue of `task_queue` (workflows/queues.py); one already running stays where it is.
     """
     await require_registered(store, tenant_id, uid, strategy_id)
     await store.record_risk_event(
@@ -303,7 +305,7 @@ async def send_risk_event(
             tenant_id=tenant_id, uid=uid, strategy_id=strategy_id, events_per_run=events_per_run
         ),
         id=workflow_id,
-        task_queue=task_queue,
+        task_queue=risk_task_queue(task_queue),
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         start_signal="risk_event_stored",
         start_signal_args=[RiskEventRef.of(event)],

@@ -14,7 +14,6 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from temporalio.client import Client
 from temporalio.service import RPCError
-from temporalio.worker import Worker
 
 from activities.eligibility import EligibilityEvaluator
 from app import requests
@@ -28,7 +27,7 @@ from governance.risk_events import RiskEvent, RiskEventKind
 from governance.roles import Role
 from governance.stages import Decision, LifecycleStage, execution_mode_for
 from store.sqlite import SqliteStore
-from worker import build_worker
+from worker import StratgateWorker, build_worker
 from workflows import client as wf
 from workflows.promotion_state import PromotionOutcome, PromotionStatus
 
@@ -94,12 +93,15 @@ class Stack:
                 )
             )
 
-    @asynccontextmanager
-    async def worker(self, evaluator: EligibilityEvaluator) -> AsyncIterator[Worker]:
-        worker = build_worker(
+    def build(self, evaluator: EligibilityEvaluator) -> StratgateWorker:
+        """Both workers (promotion and risk queue), not started."""
+        return build_worker(
             self.client, self.store, self.task_queue, evaluator, assertion_keys=ASSERTION_KEYS
         )
-        async with worker:
+
+    @asynccontextmanager
+    async def worker(self, evaluator: EligibilityEvaluator) -> AsyncIterator[StratgateWorker]:
+        async with self.build(evaluator) as worker:
             yield worker
 
     async def request(
