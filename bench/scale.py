@@ -11,7 +11,8 @@ that will not complete. Measured in one run:
 - the worker's RSS (VmRSS of /proc/PID/status, sampled every second): samples and the peak,
   against the 300 MB target;
 - with N waiting, demotion latency (critical risk event sent -> demotion committed) p50/p99,
-  interleaved with the floor (an update running one no-op activity, on the same worker),
+  interleaved with the floor (an update running one no-op activity, on the risk worker where
+  demotions run),
   as `bench demotion_latency` measures it. Target p99 <= 1.5x the floor's.
 
     .venv/bin/python -m bench scale [--requests 10000] [--events 200] [--concurrency 32]
@@ -213,7 +214,7 @@ async def run(n: int, events: int, concurrency: int, settle: float) -> None:
             f"  p99 {d99 * 1e3:5.1f} ms"
         )
         print(
-            f"  floor: update with a no-op activity, same worker    p50 {f50 * 1e3:5.1f} ms"
+            f"  floor: update with a no-op activity, risk worker    p50 {f50 * 1e3:5.1f} ms"
             f"  p99 {f99 * 1e3:5.1f} ms"
         )
         verdict = "met" if d99 <= 1.5 * f99 else "NOT met"
