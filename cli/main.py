@@ -18,6 +18,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+import cpu_tuning  # noqa: F401  (first: NumPy reads its CPU switch when first imported)
 from cli import gate, output, policy, records, strategy, users
 
 try:  # typer >= 0.16 carries its own click
