@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+import cpu_tuning  # noqa: F401  (first: NumPy reads its CPU switch when first imported)
 import tracing_setup
 from activities.checkpoint import CheckpointActivities
 from activities.commit import CommitActivities

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+import cpu_tuning  # noqa: F401  (first: NumPy reads its CPU switch when first imported)
 import tracing_setup
 from api import errors, observability, ui
 from api.body_guard import BodyGuard

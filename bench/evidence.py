@@ -33,8 +33,10 @@ EXTRA_DAY = "2026-10-29"  # the 21st session
 GIB = 1024**3
 
 
-def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in MiB, stdout) of one fresh process."""
+def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str, float]:
+    """(wall seconds, peak RSS in MiB, stdout, CPU seconds: user + system) of one fresh process.
+
+    On a shared machine the wall time moves with the neighbours' load; the CPU time much less."""
     start = time.perf_counter()
     process = subprocess.Popen(args, stdout=subprocess.PIPE, env=env)
     assert process.stdout is not None
@@ -44,12 +46,12 @@ def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, floa
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({process.returncode})")
-    return wall, usage.ru_maxrss / 1024, out
+    return wall, usage.ru_maxrss / 1024, out, usage.ru_utime + usage.ru_stime
 
 
 def step(name: str, *args: str) -> tuple[float, float, dict[str, Any]]:
-    wall, rss, out = run([sys.executable, "-m", "bench.evidence_steps", name, *args])
-    return wall, rss, json.loads(out.strip().splitlines()[-1])
+    wall, rss, out, cpu = run([sys.executable, "-m", "bench.evidence_steps", name, *args])
+    return wall, rss, {**json.loads(out.strip().splitlines()[-1]), "process_cpu": cpu}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -88,6 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     ours = json.loads(cold[0][2])
     cold_wall, cold_rss = min(c[0] for c in cold), max(c[1] for c in cold)
     warm_wall, warm_rss = min(w[0] for w in warm), max(w[1] for w in warm)
+    cold_cpu, warm_cpu = min(c[3] for c in cold), min(w[3] for w in warm)
 
     polars_wall, polars_rss, pl = step("polars", str(stored))
     ref_wall, ref_rss, ref = step("reference", str(stored))
@@ -158,6 +161,11 @@ def main(argv: list[str] | None = None) -> None:
         f"ingest, {polars_wall / cold_wall:.1f}x with no kept summaries (target >= 3x); "
         f"{warm_wall:.2f} s / {cold_wall:.2f} s (target <= 1 s), "
         f"peak {max(warm_rss, cold_rss):,.0f} MiB (target <= 1024)"
+    )
+    print(
+        f"  CPU seconds (user + system) of the whole process: stratgate {warm_cpu:.2f} after "
+        f"ingest, {cold_cpu:.2f} with no kept summaries; polars {pl['process_cpu']:.2f} "
+        f"({pl['process_cpu'] / cold_cpu:.1f}x)"
     )
     print(
         f"  incremental/full = {kept['seconds'] / full['seconds']:.1%} (summarised at ingest), "

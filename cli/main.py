@@ -1,9 +1,8 @@
 """The `stratgate` command line: one root, one sub-command group per concern.
 
-The store-side groups (policy, strategy, records, users, gate) are light and imported here.
-The commands that need Temporal, FastAPI or the evidence stack are imported when named: the
-trading runtime calls `stratgate gate check` on its hot path, and importing everything costs
-about 1.5 s per call.
+Every group and command is imported when named, so a call pays only for what it runs: the
+trading runtime calls `stratgate gate check` on its hot path (importing everything costs about
+1.5 s per call), and `stratgate evidence report` does not load the store-side groups.
 """
 
 from __future__ import annotations
@@ -18,7 +17,8 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cli import gate, output, policy, records, strategy, users
+import cpu_tuning  # noqa: F401  (first: NumPy reads its CPU switch when first imported)
+from cli import output
 
 try:  # typer >= 0.16 carries its own click
     from typer._click.exceptions import ClickException
@@ -27,6 +27,11 @@ except ImportError:  # pragma: no cover - older typer on the real click
 
 # Command name -> (module, attribute): a Typer app becomes a group, a function a command.
 LAZY: dict[str, tuple[str, str]] = {
+    "policy": ("cli.policy", "app"),
+    "strategy": ("cli.strategy", "app"),
+    "records": ("cli.records", "app"),
+    "users": ("cli.users", "app"),
+    "gate": ("cli.gate", "app"),
     "evidence": ("cli.evidence", "app"),
     "promote": ("cli.promote", "app"),
     "live": ("cli.live", "app"),
@@ -62,7 +67,7 @@ def load(name: str) -> Any:
 
 
 class LazyGroup(TyperGroup):
-    """The root group: the eager sub-apps as typer mounts them, plus LAZY loaded on demand.
+    """The root group: LAZY's groups and commands, each loaded when named.
 
     (Contexts and commands are typed Any: typer's own click types live in a private module.)
     """
@@ -84,11 +89,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     cls=LazyGroup,
 )
-app.add_typer(policy.app, name="policy")
-app.add_typer(strategy.app, name="strategy")
-app.add_typer(records.app, name="records")
-app.add_typer(users.app, name="users")
-app.add_typer(gate.app, name="gate")
+
+
+@app.callback()
+def root() -> None:
+    """(Every sub-command is lazy: the root is a group by its callback, as typer needs one.)"""
 
 
 def main() -> None:

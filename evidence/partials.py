@@ -16,22 +16,25 @@ the days' sorted runs, so the report equals a full recomputation bit for bit. Th
 memory-mapped: a quantile touches a few pages of each, not the whole window.
 
 Layout: `{kind folder}/.partials/{file hash}.{code version}/` with meta.npy (day, min ts,
-max ts, run length), counts.npy, ic.npy (NaN: undefined), confidence.npy (the sorted runs)
-and hits.npy (a flag per run element); written to a
-temporary folder and renamed, so a reader never sees half of one and two writers can race.
+max ts, run length), counts.npy, ic.npy (NaN: undefined), confidence.f64 (the sorted runs, one
+after another, raw float64) and hits.bool (a flag per run element, raw bytes). The runs are
+written as each day is computed, never gathered in memory; the folder is written under a
+temporary name and renamed, so a reader never sees half of one and two writers can race.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import shutil
 import tempfile
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -45,6 +48,8 @@ from governance.evidence_columns import NS_PER_DAY
 from governance.metrics.signal_days import COUNTS, DayStats, day_stats
 
 FOLDER = ".partials"
+RUNS, HITS = "confidence.f64", "hits.bool"  # raw, native byte order; lengths in meta.npy
+Array = np.ndarray[Any, Any]
 IN_FLIGHT = 2  # days summarised at once while the next row group is read: bounds memory
 # Files summarised at once in a process, whatever the number of evaluations running: the work
 # is CPU-bound (two cores), and this bounds a worker's memory for any number of activities.
@@ -52,8 +57,14 @@ SUMMARISING = threading.BoundedSemaphore(2)
 
 
 def code_version() -> str:
-    """The version of the code a summary depends on: change any of it and summaries rebuild."""
+    """The version of the code a summary depends on: change any of it and summaries rebuild.
+
+    With NumPy's version go the CPU features its kernels use (cpu_tuning turns some off): a
+    reduction's rounding may depend on the vector width, and a kept summary must be what this
+    process would compute, bit for bit.
+    """
     digest = hashlib.sha256(np.__version__.encode())
+    digest.update(" ".join(sorted(k for k, on in np_cpu_features().items() if on)).encode())
     for module in (
         governance.metrics.signal_days,
         governance.metrics.signal_quality,
@@ -63,6 +74,13 @@ def code_version() -> str:
         digest.update(Path(str(module.__file__)).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()[:16]
+
+
+def np_cpu_features() -> dict[str, bool]:
+    """The CPU features NumPy's kernels may use in this process (after cpu_tuning)."""
+    umath = importlib.import_module("numpy._core._multiarray_umath")
+    features: dict[str, bool] = getattr(umath, "__cpu_features__", {})
+    return features
 
 
 _VERSION: list[str] = []
@@ -91,31 +109,73 @@ def summarise_rows(rows: DayRows, ic_pool: Executor | None = None) -> DayStats:
 
 
 def summarise_file(path: Path, lo: int | None = None, hi: int | None = None) -> list[DayStats]:
-    """Every day of one file (rows in [lo, hi]), the next row group read while days compute."""
-    out: list[Future[DayStats]] = []
-    # Days on one pool, their ICs on another (a pool waiting on itself could deadlock): a file
-    # of many days keeps both cores busy with days, a file of one with its two halves.
-    with ThreadPoolExecutor(IN_FLIGHT) as pool, ThreadPoolExecutor(IN_FLIGHT) as ic_pool:
-        for rows in SignalFile(path).days(lo, hi):
-            if len(out) >= IN_FLIGHT:
-                out[-IN_FLIGHT].result()  # at most IN_FLIGHT days' rows held at once
-            out.append(pool.submit(summarise_rows, rows, ic_pool))
-        return [f.result() for f in out]
+    """Every day of one file (rows in [lo, hi]), in day order."""
+    out: list[DayStats] = []
+    stream_days(path, out.append, lo=lo, hi=hi)
+    return out
 
 
-def _save(folder: Path, days: list[DayStats]) -> None:
-    meta = np.array(
-        [[d.day, d.min_ts, d.max_ts, len(d.confidence)] for d in days], dtype=np.int64
-    ).reshape(-1, 4)
-    counts = np.array([[d.counts[n] for n in COUNTS] for d in days], dtype=np.int64)
-    ic = np.array([np.nan if d.ic is None else d.ic for d in days], dtype=np.float64)
-    np.save(folder / "meta.npy", meta)
-    np.save(folder / "counts.npy", counts.reshape(-1, len(COUNTS)))
-    np.save(folder / "ic.npy", ic)
-    empty = np.zeros(0, dtype=np.float64)
-    np.save(folder / "confidence.npy", np.concatenate([empty, *(d.confidence for d in days)]))
-    none = np.zeros(0, dtype=bool)
-    np.save(folder / "hits.npy", np.concatenate([none, *(d.hit for d in days)]))
+def stream_days(
+    path: Path,
+    sink: Callable[[DayStats], object],
+    workers: int = IN_FLIGHT,
+    lo: int | None = None,
+    hi: int | None = None,
+) -> None:
+    """Each day of one file summarised on `workers` threads while the next row group is read,
+    and handed to `sink` in day order (whatever the number of workers: the same days, the same
+    order, each computed on its own rows alone, so the result does not depend on it).
+
+    At most `workers` days' rows are held at once. A file of one day computes its IC on a
+    second thread, beside the counts and the confidence sort.
+    """
+    scan = SignalFile(path)
+    one_day = scan.file.metadata.num_row_groups <= 1
+    pending: deque[Future[DayStats]] = deque()
+    # Days on one pool, a lone day's IC on another (a pool waiting on itself could deadlock).
+    # A pool starts its threads on first use: the IC pool of a file of many days never does.
+    with ThreadPoolExecutor(workers) as pool, ThreadPoolExecutor(1) as ic_pool:
+        for rows in scan.days(lo, hi):
+            if len(pending) >= workers:
+                sink(pending.popleft().result())
+            pending.append(pool.submit(summarise_rows, rows, ic_pool if one_day else None))
+        while pending:
+            sink(pending.popleft().result())
+
+
+class _Writer:
+    """A file's summaries written day by day as they are computed: the sorted runs go straight
+    to their files, so neither the window's runs nor a concatenation of them is held (the
+    report then reads them memory-mapped, a few pages each)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.meta: list[tuple[int, int, int, int]] = []
+        self.counts: list[list[int]] = []
+        self.ic: list[float] = []
+        self.confidence = (folder / RUNS).open("wb")
+        self.hits = (folder / HITS).open("wb")
+
+    def add(self, d: DayStats) -> None:
+        self.meta.append((d.day, d.min_ts, d.max_ts, len(d.confidence)))
+        self.counts.append([d.counts[n] for n in COUNTS])
+        self.ic.append(np.nan if d.ic is None else d.ic)
+        self.confidence.write(np.ascontiguousarray(d.confidence, dtype=np.float64).data)
+        self.hits.write(np.ascontiguousarray(d.hit, dtype=np.bool_).data)
+
+    def close(self) -> None:
+        self.confidence.close()
+        self.hits.close()
+        np.save(self.folder / "meta.npy", np.array(self.meta, dtype=np.int64).reshape(-1, 4))
+        counts = np.array(self.counts, dtype=np.int64).reshape(-1, len(COUNTS))
+        np.save(self.folder / "counts.npy", counts)
+        np.save(self.folder / "ic.npy", np.array(self.ic, dtype=np.float64))
+
+
+def _mapped(path: Path, dtype: type[np.generic]) -> Array:
+    if path.stat().st_size == 0:  # an empty file cannot be mapped
+        return np.zeros(0, dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="r")
 
 
 def _open(folder: Path) -> list[DayStats]:
@@ -123,8 +183,8 @@ def _open(folder: Path) -> list[DayStats]:
     counts = np.load(folder / "counts.npy")
     ic = np.load(folder / "ic.npy")
     # Memory-mapped: a quantile's binary searches touch a few pages of each day's run.
-    confidence = np.load(folder / "confidence.npy", mmap_mode="r")
-    hits = np.load(folder / "hits.npy", mmap_mode="r")
+    confidence = _mapped(folder / RUNS, np.float64)
+    hits = _mapped(folder / HITS, np.bool_)
     at_c = np.concatenate(([0], np.cumsum(meta[:, 3]))) if len(meta) else np.zeros(1, np.int64)
     return [
         DayStats(
@@ -150,19 +210,32 @@ def partials(path: Path) -> list[DayStats]:
     if not folder.is_dir():
         with SUMMARISING:
             if not folder.is_dir():  # another evaluation may have kept it meanwhile
-                keep(path, summarise_file(path))
+                _keep_with(path, lambda writer: stream_days(path, writer.add))
     return _open(folder)
 
 
 def keep(path: Path, days: list[DayStats]) -> None:
     """Keep the summaries of the stored file `path` (computed from its rows as stored)."""
+
+    def write(writer: _Writer) -> None:
+        for d in days:
+            writer.add(d)
+
+    _keep_with(path, write)
+
+
+def _keep_with(path: Path, fill: Callable[[_Writer], None]) -> None:
     folder = _folder(path)
     if folder.is_dir():
         return
     folder.parent.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=folder.parent))
     try:
-        _save(tmp, days)
+        writer = _Writer(tmp)
+        try:
+            fill(writer)
+        finally:
+            writer.close()
         os.replace(tmp, folder)  # atomic; if another writer won the race, theirs is as good
     except OSError:
         if not folder.is_dir():

@@ -80,7 +80,7 @@ def columns_of(table: pa.Table) -> dict[str, Array]:
         out["ts"] = _ts_ns(table.column("ts"))
     n = table.num_rows
     for name in FLOATS:
-        out[name] = np.asarray(table.column(name).to_numpy(), dtype=np.float64)
+        out[name] = _floats(table.column(name))
     for name in BOOLS:
         out[name] = np.asarray(table.column(name).fill_null(False).to_numpy(), dtype=bool)
     for name in FLAGS:
@@ -91,6 +91,16 @@ def columns_of(table: pa.Table) -> dict[str, Array]:
             out[name] = np.full(n, UNREPORTED, dtype=np.int8)
     out["direction"] = _direction(out["score"], table.column("action"))
     return out
+
+
+def _floats(column: pa.ChunkedArray) -> Array:
+    """A float column as NumPy: a view of Arrow's buffer when it can be (one chunk of float64
+    without nulls, as a row group of a stored file is), else a copy with NaN for nulls. A fresh
+    copy is not free: its pages are first touched then, about as costly as decoding them."""
+    if column.num_chunks == 1 and column.type == pa.float64() and column.null_count == 0:
+        values: Array = column.chunk(0).to_numpy(zero_copy_only=True)
+        return values
+    return np.asarray(column.to_numpy(), dtype=np.float64)
 
 
 def _take(columns: dict[str, Array], rows: slice | Array) -> dict[str, Array]:

@@ -37,12 +37,26 @@ class _Workspace:
     """
 
     def __init__(self, n: int) -> None:
-        self.row = np.arange(n, dtype=np.int64)
-        self.counting = np.arange(1, n + 1, dtype=np.float64)
+        self.row, self.counting = _counting(n)
         self.key = np.empty(n, dtype=np.int64)
         self.scratch = np.empty(n, dtype=np.int64)
         self.same = np.empty(n, dtype=bool)
         self.ranks = (np.empty(n, dtype=np.float64), np.empty(n, dtype=np.float64))
+
+
+_COUNTING: list[tuple[Ints, F]] = []
+_counting_lock = threading.Lock()
+
+
+def _counting(n: int) -> tuple[Ints, F]:
+    """0..n-1 and 1..n, read-only and shared by every thread's workspace (grown, never shrunk)."""
+    with _counting_lock:
+        if not _COUNTING or len(_COUNTING[0][0]) < n:
+            row = np.arange(n, dtype=np.int64)
+            counting = np.arange(1, n + 1, dtype=np.float64)
+            row.flags.writeable = counting.flags.writeable = False
+            _COUNTING[:] = [(row, counting)]
+        return _COUNTING[0]
 
 
 def average_ranks(values: F) -> F:
@@ -130,7 +144,7 @@ def day_spearman(x: F, y: F, rows: B | None, ws: _Workspace | None) -> float | N
 def workspace(n: int) -> _Workspace:
     """This thread's buffers for days of up to `n` rows (grown, never shrunk)."""
     ws: _Workspace | None = getattr(_local, "ws", None)
-    if ws is None or len(ws.row) < n:
+    if ws is None or len(ws.key) < n:
         ws = _local.ws = _Workspace(n)
     return ws
 

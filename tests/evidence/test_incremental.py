@@ -3,6 +3,7 @@ recomputation gives, exactly, however the evidence was split into files and inge
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -169,3 +170,40 @@ def test_files_written_before_this_version_out_of_time_order(tmp_path: Path) -> 
     source.write("t", "u", "s", "signal_evaluations", take(signals, np.sort(order[half:])))
     for start in (entered, entered + timedelta(days=1, hours=15)):
         same(report(source, "open", S.SHADOW, start), report(source, "load", S.SHADOW, start))
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_summaries_do_not_depend_on_the_number_of_threads(tmp_path: Path, seed: int) -> None:
+    """A file's days summarised on 1, 2, 3 or 5 threads: the same days, in the same order,
+    with the same bytes kept (counts, ICs, sorted runs and hits)."""
+    rng = np.random.default_rng(seed)
+    signals, _, _, _ = evidence(seed, discrete=seed == 13)
+    n = len(signals["ts"])
+    source = FileEvidenceSource(tmp_path / "ev")
+    cuts = np.sort(rng.choice(np.arange(1, n), size=2, replace=False))
+    for i, rows in enumerate(np.split(np.arange(n), cuts)):
+        source.ingest(
+            "t",
+            "u",
+            "s",
+            "signal_evaluations",
+            write_parquet(tmp_path / f"p{i}.parquet", take(signals, rows)),
+        )
+    files = source.files("t", "u", "s", "signal_evaluations")
+    assert len(files) == 3
+    for path in files:
+        kept = partials._open(partials._folder(path))  # written by ingest, as it wrote the days
+        for workers in (1, 2, 3, 5):
+            days: list[partials.DayStats] = []
+            partials.stream_days(path, days.append, workers=workers)
+            assert [d.day for d in days] == [d.day for d in kept]
+            for a, b in zip(days, kept, strict=True):
+                assert (a.min_ts, a.max_ts, a.counts, a.ic) == (b.min_ts, b.max_ts, b.counts, b.ic)
+                assert a.confidence.tobytes() == np.asarray(b.confidence).tobytes()
+                assert a.hit.tobytes() == np.asarray(b.hit).tobytes()
+    # And summaries recomputed by a report (no kept ones) are byte for byte the ingest's.
+    before = {str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob(".partials/*/*")}
+    shutil.rmtree(tmp_path / "ev/t/u/s/signal_evaluations/.partials")
+    FileEvidenceSource(tmp_path / "ev").open("t", "u", "s")
+    after = {str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob(".partials/*/*")}
+    assert after == before and len(before) == 3 * 5
