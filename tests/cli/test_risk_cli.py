@@ -15,6 +15,7 @@ from governance.bounds import DETAILS_MAX_BYTES
 from governance.promotion import demotion_workflow_id
 from tests.cli.support import ok, refused, sg
 from tests.governance.test_bounds import nested
+from workflows.queues import risk_task_queue
 
 WHERE = ("--tenant", "demo", "--uid", "quant", "--strategy", "momo", "--kind", "clock_skew")
 
@@ -76,5 +77,5 @@ async def test_an_unknown_strategy_is_refused_and_no_workflow_starts(
     )
     assert sent["workflow_id"] == demotion_workflow_id(tenant, "quant", "momo")
     described = await client.get_workflow_handle(sent["workflow_id"]).describe()
-    assert described.task_queue == task_queue
+    assert described.task_queue == risk_task_queue(task_queue)  # the demotions' own queue
     await client.get_workflow_handle(sent["workflow_id"]).terminate("test over")
