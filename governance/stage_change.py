@@ -216,11 +216,13 @@ def audit_event_for(change: StageChange, record: PromotionRecord) -> AuditEvent:
         strategy_id=change.strategy_id,
         correlation_id=change.correlation_id,
         trace_id=change.trace_id,
+        # Plain strings, as the event reads back: the same JSON, and an enum in an `Any` field
+        # costs the serializer its inference on every dump (hash, store).
         details={
             "promotion_record_id": record.record_id,
-            "from_stage": record.from_stage,
-            "to_stage": record.to_stage,
-            "decision": record.decision,
+            "from_stage": record.from_stage.value,
+            "to_stage": record.to_stage.value,
+            "decision": record.decision.value,
             "reason_code": record.reason_code,
             "policy_version": record.policy_version,
             "record_hash": record.record_hash,
