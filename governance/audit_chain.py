@@ -51,10 +51,11 @@ def link(event: AuditEvent, head: AuditHead | None) -> tuple[AuditEvent, AuditHe
 
     Whatever chain fields the caller set are replaced: only the store's head decides them.
     """
-    linked = unchained(event).model_copy(
+    linked = event.model_copy(
         update={
             "audit_sequence": head.audit_sequence + 1 if head else 1,
             "prev_event_hash": head.event_hash if head else None,
+            "event_hash": None,
         }
     )
     linked = linked.model_copy(update={"event_hash": event_hash(linked)})

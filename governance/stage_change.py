@@ -6,6 +6,8 @@ Both store adapters call these pure functions inside their one atomic commit, so
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from governance.errors import PreconditionFailed, RecordConflict
@@ -54,9 +56,11 @@ class StageChange(BaseModel):
     requested_at: UtcDatetime
     effective_at: UtcDatetime
     approved_by: list[ApprovedBy] = Field(default_factory=list)
-    metrics_snapshot: MetricsSnapshot = MetricsSnapshot()
+    # Factories, not instances: pydantic deep-copies an instance default for every change built
+    # (measured: half the cost of planning a fleet halt's 10,000 changes).
+    metrics_snapshot: MetricsSnapshot = Field(default_factory=MetricsSnapshot)
     evidence_refs: list[EvidenceRef] = Field(default_factory=list)
-    runtime_fingerprint: RuntimeFingerprint = RuntimeFingerprint()
+    runtime_fingerprint: RuntimeFingerprint = Field(default_factory=RuntimeFingerprint)
     # None leaves the freeze as it is; True/False sets or clears it.
     set_freeze: bool | None = None
     freeze_reason: str | None = None
@@ -140,7 +144,7 @@ def _freeze_of(change: StageChange, current: bool) -> bool:
 
 def build_record(change: StageChange, doc: StrategyDoc) -> PromotionRecord:
     freeze = _freeze_of(change, doc.freeze)
-    fields = {
+    fields: dict[str, Any] = {
         "record_id": change.record_id,
         "tenant_id": change.tenant_id,
         "uid": change.uid,
@@ -167,7 +171,10 @@ def build_record(change: StageChange, doc: StrategyDoc) -> PromotionRecord:
         "limit_envelope": change.limit_envelope,
         "policy_hash": change.policy_hash,
     }
-    unsigned = PromotionRecord.model_validate({**fields, "record_hash": ""})
+    # Every value comes from the validated change and document (timestamps already in UTC,
+    # ids already Identifiers, models already models), so validating them again only costs
+    # (tests/governance/test_stage_change_build.py: equal to the validated record).
+    unsigned = PromotionRecord.model_construct(**fields, record_hash="")
     return unsigned.model_copy(update={"record_hash": record_hash(unsigned)})
 
 
@@ -209,11 +216,13 @@ def audit_event_for(change: StageChange, record: PromotionRecord) -> AuditEvent:
         strategy_id=change.strategy_id,
         correlation_id=change.correlation_id,
         trace_id=change.trace_id,
+        # Plain strings, as the event reads back: the same JSON, and an enum in an `Any` field
+        # costs the serializer its inference on every dump (hash, store).
         details={
             "promotion_record_id": record.record_id,
-            "from_stage": record.from_stage,
-            "to_stage": record.to_stage,
-            "decision": record.decision,
+            "from_stage": record.from_stage.value,
+            "to_stage": record.to_stage.value,
+            "decision": record.decision.value,
             "reason_code": record.reason_code,
             "policy_version": record.policy_version,
             "record_hash": record.record_hash,

@@ -10,12 +10,13 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from governance.errors import PreconditionFailed, RecordConflict
-from governance.fleet_changes import refuse_if_halted
+from governance.fleet_changes import HALT_REFUSES, refuse_if_halted
 from governance.records import PromotionRecord, StrategyDoc
 from governance.stage_change import Landed, StageChange, conflict, plan_commit, same_commit
 from store import firestore_audit, paths
-from store.firestore_audit import append_audit, head_of, head_ref
+from store.firestore_audit import append_audit, head_of
 from store.firestore_docs import record_of, strategy_changes
+from store.firestore_rpc import rpc_for
 from store.firestore_writes import Writes
 
 CREATE_RACE = (gexc.AlreadyExists, gexc.Conflict, gexc.FailedPrecondition)
@@ -62,26 +63,31 @@ async def _commit_once(
     it was read (not its chain position), or another writer of the tenant took the audit
     chain position."""
     t = change.tenant_id
-    strategy_ref = client.document(paths.strategy(t, change.uid, change.strategy_id))
-    record_ref = client.document(paths.record(t, change.record_id))
+    strategy_path = paths.strategy(t, change.uid, change.strategy_id)
+    record_path = paths.record(t, change.record_id)
+    head_path = paths.audit_head(t)
     # One round trip for every read, the audit head among them; ids of audit events and the
     # request come from the workflow, so they are known before the plan.
     event_ids = [change.audit_event_id]
     if change.companion_event is not None:
         event_ids.append(change.companion_event.event_id)
-    event_refs = [client.document(paths.audit_event(t, e)) for e in event_ids]
-    request_ref = client.document(paths.request(t, change.request_id or "-"))
-    # The tenant's halt and the platform switch too: a halt stored first always wins.
-    halt_refs = [client.document(paths.tenant_halt(t)), client.document(paths.SYSTEM_STATUS)]
-    refs = [record_ref, strategy_ref, head_ref(client, t), request_ref, *event_refs, *halt_refs]
-    snaps = {s.reference.path: s async for s in client.get_all(refs)}
+    event_paths = [paths.audit_event(t, e) for e in event_ids]
+    request_path = paths.request(t, change.request_id) if change.request_id else None
+    # The tenant's halt and the platform switch, for what a halt refuses: a halt stored first
+    # always wins. A demotion or a freeze lands whatever they say, so it does not read them.
+    halt_paths = (
+        [paths.tenant_halt(t), paths.SYSTEM_STATUS] if change.decision in HALT_REFUSES else []
+    )
+    wanted = [record_path, strategy_path, head_path, *event_paths, *halt_paths]
+    if request_path is not None:
+        wanted.append(request_path)
+    found = await rpc_for(client).read(wanted)
 
-    def data(ref: Any) -> dict[str, Any] | None:
-        snap = snaps.get(ref.path)
-        return snap.to_dict() if snap is not None and snap.exists else None
+    def data(path: str) -> dict[str, Any] | None:
+        one = found[path]
+        return one.data if one is not None else None
 
-    snap = snaps[strategy_ref.path]
-    existing_data, raw = data(record_ref), data(strategy_ref)
+    existing_data, raw = data(record_path), data(strategy_path)
     doc = StrategyDoc.model_validate(raw) if raw else None
     plan = plan_commit(
         change,
@@ -90,38 +96,40 @@ async def _commit_once(
     )
     if isinstance(plan, Landed):
         return plan.record  # a retry of a commit that already landed
-    refuse_if_halted(change, *(data(ref) for ref in halt_refs))
+    if halt_paths:
+        refuse_if_halted(change, *(data(p) for p in halt_paths))
     record = plan.record
-    assert doc is not None  # plan_commit refuses a strategy that is not registered
-    for ref, one in zip(event_refs, event_ids, strict=True):
-        if data(ref) is not None:
+    strategy = found[strategy_path]
+    assert doc is not None and strategy is not None  # plan_commit refuses an unregistered one
+    for path, one in zip(event_paths, event_ids, strict=True):
+        if found[path] is not None:
             # Ids come from the workflow, so a clash is a caller's bug: refuse before writing.
             raise RecordConflict(
                 f"an audit event already exists under id {one}",
                 field="audit_event_id",
             )
-    close = plan.request if data(request_ref) is not None else None
+    close = plan.request if request_path is not None and found[request_path] else None
     batch = Writes(client)
     # The contested writes go first: the chain slot, then the audit chain's link. If the slot
     # is taken nothing of this batch lands; if the link is, see OWN_SLOT.
     if not own_slot:
         slot = paths.chain_slot(t, change.uid, change.strategy_id, record.sequence)
-        batch.create(client.document(slot), {"record_id": record.record_id})
-    append_audit(client, batch, t, plan.audit_events, head_of(data(head_ref(client, t))))
-    batch.create(record_ref, record.model_dump(mode="json"))
+        batch.create(slot, {"record_id": record.record_id})
+    append_audit(client, batch, t, plan.audit_events, head_of(data(head_path)))
+    batch.create(record_path, record.model_dump(mode="json"))
     # Only the fields this change sets, and only over the document as read.
     batch.update(
-        strategy_ref,
+        strategy_path,
         strategy_changes(doc, plan.strategy),
-        last_update_time=snap.update_time,
+        last_update_time=strategy.update_time,
     )
-    if close is not None:
+    if close is not None and request_path is not None:
         status = {
             "status": close.status.value,
             "record_id": close.record_id,
             "updated_at": close.updated_at.isoformat(),
         }
-        batch.merge(request_ref, status)
+        batch.merge(request_path, status)
     try:
         await batch.commit()
     except CREATE_RACE:

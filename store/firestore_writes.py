@@ -6,8 +6,9 @@ about half the client's CPU for a whole stage change. Our documents are `model_d
 output (null, bool, int, float, str, list, dict with plain keys), so the same `Write` messages
 are built here directly; tests/store/test_firestore_writes.py checks each equals the library's.
 
-The builders return messages for `Writes.commit`, which sends them as one `Commit` RPC through the
-client's own batch (its retry, routing headers and error mapping).
+The builders return messages for `Writes.commit`, which sends them as one raw `Commit` RPC on the
+client's own channel (store/firestore_rpc.py: the library's retry, routing header and error
+mapping).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 from google.cloud import firestore
 from google.cloud.firestore_v1.types import write
 from google.protobuf.timestamp_pb2 import Timestamp
+
+from store.firestore_rpc import rpc_for
 
 _Write: Any = write.Write.pb()
 # A field name Firestore takes as it is in a mask; any other is quoted (FieldPath.to_api_repr).
@@ -69,6 +72,8 @@ def _quoted(key: str) -> str:
 
 
 def _timestamp(when: Any) -> Timestamp:
+    if isinstance(when, Timestamp):  # as a raw read returned it (store/firestore_rpc.py)
+        return when
     if hasattr(when, "timestamp_pb"):  # a snapshot's DatetimeWithNanoseconds, nanos and all
         return when.timestamp_pb()
     stamp = Timestamp()
@@ -77,13 +82,16 @@ def _timestamp(when: Any) -> Timestamp:
 
 
 class Writes:
-    """One batch's writes, in order, sent as one `Commit`."""
+    """One batch's writes, in order, sent as one `Commit`. A document is a reference or a path
+    (`tenants/t/...`)."""
 
     def __init__(self, client: firestore.AsyncClient) -> None:
         self.client = client
         self.pbs: list[Any] = []
 
     def _path(self, ref: Any) -> str:
+        if isinstance(ref, str):
+            return rpc_for(self.client).name(ref)
         return str(ref._document_path)
 
     def create(self, ref: Any, data: Mapping[str, Any]) -> None:
@@ -110,6 +118,4 @@ class Writes:
         self.pbs.append(pb)
 
     async def commit(self) -> None:
-        batch = self.client.batch()
-        batch._add_write_pbs(self.pbs)
-        await batch.commit()
+        await rpc_for(self.client).commit(self.pbs)

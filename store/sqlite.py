@@ -33,7 +33,7 @@ from governance.stage_change import (
     plan_commit,
 )
 from store import paths
-from store.sqlite_fleet import SqliteFleet
+from store.sqlite_fleet import ChunkState, SqliteFleet
 
 
 class SqliteStore(SqliteFleet):
@@ -147,7 +147,9 @@ class SqliteStore(SqliteFleet):
     async def commit_stage_change(self, change: StageChange) -> PromotionRecord:
         return await self._run(lambda c: self._commit(c, change), write=True)
 
-    def _commit(self, conn: sqlite3.Connection, change: StageChange) -> PromotionRecord:
+    def _commit(
+        self, conn: sqlite3.Connection, change: StageChange, chunk: ChunkState | None = None
+    ) -> PromotionRecord:
         t = change.tenant_id
         row = conn.execute(
             "SELECT record_id, data FROM promotion_records WHERE path = ?",
@@ -161,7 +163,7 @@ class SqliteStore(SqliteFleet):
         )
         if isinstance(plan, Landed):
             return plan.record  # a retry of a commit that already landed
-        self._refuse_if_halted(conn, change)
+        self._refuse_if_halted(conn, change, chunk)
         record = plan.record
         slot = paths.chain_slot(t, change.uid, change.strategy_id, record.sequence)
         try:
@@ -188,7 +190,7 @@ class SqliteStore(SqliteFleet):
             ),
         )
         for event in plan.audit_events:
-            self._insert_audit(conn, event)
+            self._insert_audit(conn, event, chunk.head if chunk is not None else None)
         self._set(
             conn,
             paths.strategy(t, change.uid, change.strategy_id),

@@ -8,6 +8,7 @@ transaction, so the event and the moved head land together or not at all.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 
 from governance.audit_chain import AuditHead, link, same_event
 from governance.checkpoint import Checkpoint
@@ -17,11 +18,26 @@ from store import paths
 from store.sqlite_tokens import SqliteTokens
 
 
+@dataclass
+class HeldHead:
+    """A tenant's audit chain head held in memory for the rest of one write transaction (a
+    batch's chunk): read once, moved by each event linked, stored once by `_store_head` before
+    the transaction commits. Nothing else writes inside that transaction, so the held head is
+    the stored one; a change rolled back to its savepoint puts back the head it started from."""
+
+    tenant_id: str
+    head: AuditHead | None
+    moved: bool = False
+
+
 class SqliteAudit(SqliteTokens):
     # -- audit ----------------------------------------------------------------------------
-    def _insert_audit(self, conn: sqlite3.Connection, event: AuditEvent) -> None:
+    def _insert_audit(
+        self, conn: sqlite3.Connection, event: AuditEvent, held: HeldHead | None = None
+    ) -> None:
         """The only writer of audit events: links the event after the tenant's chain head and
-        moves the head, inside the caller's transaction (contract C1)."""
+        moves the head, inside the caller's transaction (contract C1); with `held`, the head
+        held for the transaction (stored by `_store_head`)."""
         path = paths.audit_event(event.tenant_id, event.event_id)
         row = conn.execute("SELECT data FROM audit_events WHERE path = ?", (path,)).fetchone()
         if row:
@@ -31,15 +47,30 @@ class SqliteAudit(SqliteTokens):
                     field="event_id",
                 )
             return
-        head_path = paths.audit_head(event.tenant_id)
-        raw = self._get(conn, head_path)
-        linked, head = link(event, AuditHead.model_validate(raw) if raw else None)
+        if held is not None and held.tenant_id != event.tenant_id:
+            held = None  # another tenant's chain: its own head, read and stored now
+        head = held.head if held is not None else self._read_head(conn, event.tenant_id)
+        linked, head = link(event, head)
         conn.execute(
             "INSERT INTO audit_events (path, tenant_id, uid, strategy_id, data) "
             "VALUES (?, ?, ?, ?, ?)",
             (path, event.tenant_id, event.uid, event.strategy_id, linked.model_dump_json()),
         )
-        self._set(conn, head_path, head.model_dump(mode="json"))
+        if held is not None:
+            held.head, held.moved = head, True
+        else:
+            self._set(conn, paths.audit_head(event.tenant_id), head.model_dump(mode="json"))
+
+    def _read_head(self, conn: sqlite3.Connection, tenant_id: str) -> AuditHead | None:
+        raw = self._get(conn, paths.audit_head(tenant_id))
+        return AuditHead.model_validate(raw) if raw else None
+
+    def _hold_head(self, conn: sqlite3.Connection, tenant_id: str) -> HeldHead:
+        return HeldHead(tenant_id=tenant_id, head=self._read_head(conn, tenant_id))
+
+    def _store_head(self, conn: sqlite3.Connection, held: HeldHead) -> None:
+        if held.moved and held.head is not None:
+            self._set(conn, paths.audit_head(held.tenant_id), held.head.model_dump(mode="json"))
 
     async def append_audit_event(self, event: AuditEvent) -> None:
         await self._run(lambda c: self._insert_audit(c, event), write=True)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from governance.errors import GovernanceError
 from governance.fleet_changes import (
@@ -35,6 +37,7 @@ from governance.fleet_halt import (
 from governance.records import AuditEvent, PromotionRecord, StrategyDoc
 from governance.stage_change import StageChange
 from store import paths
+from store.sqlite_audit import HeldHead
 from store.sqlite_policy import SqlitePolicy
 
 # Changes per transaction: the write lock is held for one chunk, not the whole fleet.
@@ -63,14 +66,27 @@ class SqliteFleet(SqlitePolicy):
         super().__init__(db_path, busy_timeout_ms)
         self._conn.executescript(FLEET_SCHEMA)
 
-    def _commit(self, conn: sqlite3.Connection, change: StageChange) -> PromotionRecord:
+    def _commit(
+        self, conn: sqlite3.Connection, change: StageChange, chunk: ChunkState | None = None
+    ) -> PromotionRecord:
         raise NotImplementedError  # SqliteStore's one commit of a stage change
 
-    def _refuse_if_halted(self, conn: sqlite3.Connection, change: StageChange) -> None:
-        """Read in the commit's own transaction, so a halt stored first always wins."""
+    def _refuse_if_halted(
+        self, conn: sqlite3.Connection, change: StageChange, chunk: ChunkState | None = None
+    ) -> None:
+        """Read in the commit's own transaction, so a halt stored first always wins (a chunk
+        reads them once: nothing in its transaction writes them)."""
         if change.decision not in HALT_REFUSES:
             return  # a demotion or a freeze lands whatever the halts say: nothing to read
         t = change.tenant_id
+        if chunk is not None and chunk.head.tenant_id == t:
+            if chunk.halts is None:
+                chunk.halts = (
+                    self._get(conn, paths.tenant_halt(t)),
+                    self._get(conn, paths.SYSTEM_STATUS),
+                )
+            refuse_if_halted(change, *chunk.halts)
+            return
         refuse_if_halted(
             change, self._get(conn, paths.tenant_halt(t)), self._get(conn, paths.SYSTEM_STATUS)
         )
@@ -175,12 +191,28 @@ class SqliteFleet(SqlitePolicy):
     ) -> tuple[list[PromotionRecord], list[SkippedChange]]:
         landed: list[PromotionRecord] = []
         refused: list[SkippedChange] = []
+        if not chunk:
+            return landed, refused
+        # The audit head and the halts, read once for the chunk's transaction (one tenant).
+        state = ChunkState(head=self._hold_head(conn, chunk[0].tenant_id))
         for change in chunk:
             conn.execute("SAVEPOINT one_change")
+            before = (state.head.head, state.head.moved)
             try:
-                landed.append(self._commit(conn, change))
+                landed.append(self._commit(conn, change, state))
             except GovernanceError as exc:
                 conn.execute("ROLLBACK TO one_change")
+                state.head.head, state.head.moved = before  # its event was rolled back too
                 refused.append(skipped(change, exc))
             conn.execute("RELEASE one_change")
+        self._store_head(conn, state.head)
         return landed, refused
+
+
+@dataclass
+class ChunkState:
+    """What one chunk's transaction reads once: the tenant's audit head (held, stored at the
+    end) and the halt documents (None until a change that a halt refuses asks)."""
+
+    head: HeldHead
+    halts: tuple[dict[str, Any] | None, dict[str, Any] | None] | None = None

@@ -16,6 +16,7 @@ from governance.stages import Decision
 from governance.stages import LifecycleStage as S
 from store import paths
 from store.firestore import FirestoreStore
+from store.firestore_rpc import rpc_for
 from tests.store_contract.helpers import change, current, registered, sample_report
 
 PROJECT = "stratgate-specific"
@@ -118,30 +119,28 @@ async def test_a_taken_chain_slot_refuses_the_commit_and_writes_nothing(
 
 
 class _FailsOnce:
-    """A batch whose first commit is refused the way Firestore refuses a stale `update_time`."""
+    """A commit RPC whose first call is refused the way Firestore refuses a stale
+    `update_time`."""
 
     failed = False
 
-    def __init__(self, batch: Any):
-        self.batch = batch
+    def __init__(self, commit: Any):
+        self.commit = commit
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.batch, name)
-
-    async def commit(self) -> Any:
+    async def __call__(self, writes: Any) -> Any:
         if not _FailsOnce.failed:
             _FailsOnce.failed = True
             raise gexc.FailedPrecondition("the strategy document changed")
-        return await self.batch.commit()
+        return await self.commit(writes)
 
 
 async def test_a_strategy_doc_changed_elsewhere_makes_the_commit_start_over(
     store: FirestoreStore, tenant: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     doc = await registered(store, tenant)
-    batch = store.client.batch
+    rpc = rpc_for(store.client)
     monkeypatch.setattr(_FailsOnce, "failed", False)
-    monkeypatch.setattr(store.client, "batch", lambda: _FailsOnce(batch()))
+    monkeypatch.setattr(rpc, "commit", _FailsOnce(rpc.commit))
     record = await store.commit_stage_change(change(doc, S.SHADOW))
     assert _FailsOnce.failed
     assert await store.list_records(tenant) == [record]

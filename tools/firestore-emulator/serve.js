@@ -4,6 +4,7 @@
 const { ServerCredentials } = require("@grpc/grpc-js");
 const {
   FirestoreServer,
+  FirestoreState,
   FirestoreStateCollection,
   FirestoreStateDocument,
 } = require("@firestore-emulator/server");
@@ -32,8 +33,54 @@ function constantTimeLookups() {
   };
 }
 
+// Every read and write walks its path from the project down, one immer `produce` per level, and
+// a read answers with the document converted to a message, back to an object, and to a message
+// again. A stage change reads 4-6 documents and writes 6, so that was about a third of the
+// emulator's time per commit (measured with --cpu-prof). Documents are never replaced in their
+// collection (a delete only marks one missing), so a path's document can be remembered until
+// `clear()`; and a document's object form is built straight from its fields, the form the
+// round trip through a message gave. tests/store/test_firestore_emulator.py checks both
+// emulators answer alike.
+function fasterPaths() {
+  const cache = Symbol("documents by path");
+  const getDocument = FirestoreState.prototype.getDocument;
+  FirestoreState.prototype.getDocument = function cachedGetDocument(path) {
+    const known = this[cache] || (this[cache] = new Map());
+    let document = known.get(path);
+    if (document === undefined) {
+      document = getDocument.call(this, path);
+      known.set(path, document);
+    }
+    return document;
+  };
+  const clear = FirestoreState.prototype.clear;
+  FirestoreState.prototype.clear = function clearAll() {
+    if (this[cache]) this[cache].clear();
+    return clear.call(this);
+  };
+  const stamp = (date) => ({
+    nanos: date.getMilliseconds() * 1000 * 1000,
+    seconds: Math.floor(date.getTime() / 1000),
+  });
+  const toObject = FirestoreStateDocument.prototype.toV1DocumentObject;
+  FirestoreStateDocument.prototype.toV1DocumentObject = function directObject() {
+    if (!this.metadata.hasExist) return toObject.call(this); // as the package does (it throws)
+    const fields = {};
+    for (const [key, field] of Object.entries(this.fields)) fields[key] = field.toV1ValueObject();
+    return {
+      create_time: stamp(this.metadata.createdAt),
+      fields,
+      name: this.getPath(),
+      update_time: stamp(this.metadata.updatedAt),
+    };
+  };
+}
+
 function main() {
-  if (!process.env.FIRESTORE_EMULATOR_STOCK) constantTimeLookups();
+  if (!process.env.FIRESTORE_EMULATOR_STOCK) {
+    constantTimeLookups();
+    fasterPaths();
+  }
   const port = Number(process.argv[2] || 0);
   const emulator = new FirestoreServer();
   // FirestoreServer.start() binds every interface and hides the port it got; bind its gRPC

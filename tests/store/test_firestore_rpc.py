@@ -1,0 +1,123 @@
+"""The raw RPCs of a stage change (store/firestore_rpc.py) read what the library reads and fail
+as the library fails, and the emulator's faster paths (tools/firestore-emulator/serve.js) answer
+as the package's own (FIRESTORE_EMULATOR_STOCK=1)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from store.firestore_rpc import Found, rpc_for
+from store.firestore_writes import Writes
+from tests.support.firestore_emulator import EMULATOR
+
+WHEN = datetime(2026, 11, 25, 15, 0, 1, 123000, tzinfo=UTC)
+# What other services may keep on a shared document, besides our JSON-shaped fields.
+DOCUMENTS: dict[str, dict[str, Any]] = {
+    "plain": {"a": 1, "b": "two", "c": None, "d": True, "e": 1.5, "f": [1, "x", None]},
+    "nested": {"m": {"k": {"deep": [1, {"x": 2}]}, "empty": {}}, "l": []},
+    "typed": {"at": WHEN, "raw": b"\x00\x01", "n": -(2**31)},
+}
+
+
+@pytest.fixture
+async def client(firestore_emulator_host: str) -> AsyncIterator[firestore.AsyncClient]:
+    os.environ["FIRESTORE_EMULATOR_HOST"] = firestore_emulator_host
+    made = firestore.AsyncClient(project=f"rpc-{uuid.uuid4().hex[:8]}")
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+async def _seed(client: firestore.AsyncClient, prefix: str) -> list[str]:
+    paths = [f"{prefix}/things/{name}" for name in DOCUMENTS]
+    for path, data in zip(paths, DOCUMENTS.values(), strict=True):
+        await client.document(path).set(data)
+    return paths
+
+
+async def test_a_raw_read_is_what_get_all_reads(client: firestore.AsyncClient) -> None:
+    paths = [*await _seed(client, "rpc/one"), "rpc/one/things/missing"]
+    found = await rpc_for(client).read(paths)
+    snaps = {s.reference.path: s async for s in client.get_all([client.document(p) for p in paths])}
+    assert list(found) == paths  # in the order asked
+    for path in paths:
+        snap, ours = snaps[path], found[path]
+        if not snap.exists:
+            assert ours is None
+            continue
+        assert isinstance(ours, Found)
+        assert ours.data == snap.to_dict()
+        assert ours.update_time.ToDatetime(tzinfo=UTC) == snap.update_time
+
+
+async def test_a_lost_create_raises_what_the_library_raises(client: firestore.AsyncClient) -> None:
+    ref = client.document(f"rpc/t/taken/{uuid.uuid4().hex}")
+    await ref.create({"mine": True})
+    writes = Writes(client)
+    writes.create(ref, {"mine": False})
+    with pytest.raises(gexc.AlreadyExists):
+        await writes.commit()
+    with pytest.raises(gexc.AlreadyExists):  # the library's own batch, for comparison
+        batch = client.batch()
+        batch.create(ref, {"mine": False})
+        await batch.commit()
+    assert (await ref.get()).to_dict() == {"mine": True}
+
+
+async def test_a_path_and_a_reference_name_the_same_document(
+    client: firestore.AsyncClient,
+) -> None:
+    writes = Writes(client)
+    writes.set("rpc/s/same/one", {"v": 1})
+    writes.set(client.document("rpc/s/same/one"), {"v": 1})
+    assert writes.pbs[0] == writes.pbs[1]
+
+
+@pytest.fixture(scope="module")
+def stock_host() -> Iterator[str]:
+    node = shutil.which("node")
+    assert node is not None
+    process = subprocess.Popen(
+        [node, "serve.js", "0"],
+        cwd=EMULATOR,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FIRESTORE_EMULATOR_STOCK": "1"},
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().split()
+    try:
+        yield line[1]
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+async def test_the_faster_emulator_answers_as_the_stock_one(
+    client: firestore.AsyncClient, stock_host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", stock_host)  # read by the Google client
+    stock = firestore.AsyncClient(project=client.project)
+    try:
+        answers = []
+        for one in (client, stock):
+            paths = [*await _seed(one, "same/one"), "same/one/things/missing"]
+            await one.document("same/one/things/plain").update({"b": "three"})
+            read = await rpc_for(one).read(paths)
+            listed = [s.to_dict() async for s in one.collection("same/one/things").stream()]
+            answers.append(([None if f is None else f.data for f in read.values()], listed))
+        assert answers[0] == answers[1]
+    finally:
+        stock.close()
