@@ -26,6 +26,7 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
 from governance.chain import verify_chain
@@ -40,6 +41,7 @@ from tests.workflows.evidence_fixtures import seed_evidence
 from tests.workflows.harness import ASSERTION_PUBLIC_KEY, Stack, fast_policy
 from worker import WORKFLOWS
 from workflows.promotion_state import PromotionStatus
+from workflows.queues import risk_task_queue
 
 LONG = os.environ.get("STRATGATE_CAMPAIGN") == "long"
 STRATEGIES = [f"s{i}" for i in range(40 if LONG else 6)]
@@ -63,20 +65,31 @@ def start_worker(stack: Stack, evidence: Path) -> subprocess.Popen[bytes]:
     )
 
 
+# What the dev server answers a describe with while it is busy (seen under load: CANCELLED).
+TRANSIENT = {RPCStatusCode.CANCELLED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
+
+
 async def polling(stack: Stack, pid: int, timeout: float = 120.0) -> None:
-    """Until the worker process `pid` polls the task queue (its identity is pid@host)."""
-    request = DescribeTaskQueueRequest(
-        namespace=stack.client.namespace,
-        task_queue=TaskQueue(name=stack.task_queue),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    )
+    """Until the worker process `pid` polls both its task queues (its identity is pid@host)."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        answer = await stack.client.workflow_service.describe_task_queue(request)
-        if any(p.identity.startswith(f"{pid}@") for p in answer.pollers):
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"worker {pid} never polled {stack.task_queue}")
+    for queue in (stack.task_queue, risk_task_queue(stack.task_queue)):
+        request = DescribeTaskQueueRequest(
+            namespace=stack.client.namespace,
+            task_queue=TaskQueue(name=queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+        while True:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"worker {pid} never polled {queue}")
+            try:
+                answer = await stack.client.workflow_service.describe_task_queue(request)
+            except RPCError as exc:
+                if exc.status not in TRANSIENT:
+                    raise
+            else:
+                if any(p.identity.startswith(f"{pid}@") for p in answer.pollers):
+                    break
+            await asyncio.sleep(0.2)
 
 
 async def test_workers_killed_at_random_lose_and_duplicate_nothing(stack_factory: Stack) -> None:
