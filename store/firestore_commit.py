@@ -108,7 +108,8 @@ async def _commit_once(
                 f"an audit event already exists under id {one}",
                 field="audit_event_id",
             )
-    close = plan.request if request_path is not None and found[request_path] else None
+    # The request is closed only where it was read and found.
+    close_at = request_path if request_path is not None and found[request_path] else None
     batch = Writes(client)
     # The contested writes go first: the chain slot, then the audit chain's link. If the slot
     # is taken nothing of this batch lands; if the link is, see OWN_SLOT.
@@ -123,13 +124,14 @@ async def _commit_once(
         strategy_changes(doc, plan.strategy),
         last_update_time=strategy.update_time,
     )
-    if close is not None and request_path is not None:
+    close = plan.request
+    if close is not None and close_at is not None:
         status = {
             "status": close.status.value,
             "record_id": close.record_id,
             "updated_at": close.updated_at.isoformat(),
         }
-        batch.merge(request_path, status)
+        batch.merge(close_at, status)
     try:
         await batch.commit()
     except CREATE_RACE:

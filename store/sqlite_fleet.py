@@ -40,6 +40,9 @@ from store import paths
 from store.sqlite_audit import HeldHead
 from store.sqlite_policy import SqlitePolicy
 
+# The tenant's halt document and the platform's switch, as read (None: absent).
+Halts = tuple[dict[str, Any] | None, dict[str, Any] | None]
+
 # Changes per transaction: the write lock is held for one chunk, not the whole fleet.
 SQLITE_CHUNK = 500
 
@@ -79,17 +82,14 @@ class SqliteFleet(SqlitePolicy):
         if change.decision not in HALT_REFUSES:
             return  # a demotion or a freeze lands whatever the halts say: nothing to read
         t = change.tenant_id
-        if chunk is not None and chunk.head.tenant_id == t:
-            if chunk.halts is None:
-                chunk.halts = (
-                    self._get(conn, paths.tenant_halt(t)),
-                    self._get(conn, paths.SYSTEM_STATUS),
-                )
-            refuse_if_halted(change, *chunk.halts)
-            return
-        refuse_if_halted(
-            change, self._get(conn, paths.tenant_halt(t)), self._get(conn, paths.SYSTEM_STATUS)
-        )
+        if chunk is None or chunk.head.tenant_id != t:
+            return refuse_if_halted(change, *self._read_halts(conn, t))
+        if chunk.halts is None:
+            chunk.halts = self._read_halts(conn, t)
+        refuse_if_halted(change, *chunk.halts)
+
+    def _read_halts(self, conn: sqlite3.Connection, tenant_id: str) -> Halts:
+        return self._get(conn, paths.tenant_halt(tenant_id)), self._get(conn, paths.SYSTEM_STATUS)
 
     def _log(self, conn: sqlite3.Connection, tenant_id: str, path: str, data: str) -> None:
         conn.execute(
@@ -215,4 +215,4 @@ class ChunkState:
     end) and the halt documents (None until a change that a halt refuses asks)."""
 
     head: HeldHead
-    halts: tuple[dict[str, Any] | None, dict[str, Any] | None] | None = None
+    halts: Halts | None = None
