@@ -47,10 +47,17 @@ from workflows.checkpoint_schedule import ensure_checkpoint_schedule
 from workflows.client import connect
 from workflows.demotion import DemotionWorkflow
 from workflows.fleet_halt import FleetHaltWorkflow
+from workflows.fleet_unfreeze import FleetUnfreezeWorkflow
 from workflows.promotion import PromotionWorkflow
 from workflows.queues import risk_task_queue
 
-WORKFLOWS = [PromotionWorkflow, DemotionWorkflow, CheckpointWorkflow, FleetHaltWorkflow]
+WORKFLOWS = [
+    PromotionWorkflow,
+    DemotionWorkflow,
+    CheckpointWorkflow,
+    FleetHaltWorkflow,
+    FleetUnfreezeWorkflow,
+]
 
 
 def git_sha() -> str:
@@ -107,6 +114,8 @@ def activities_for(
         fleet.cancel_tenant_promotions,
         fleet.halt_page,
         fleet.complete_halt,
+        fleet.unfreeze_page,
+        fleet.complete_unfreeze,
     ]
 
 

@@ -27,7 +27,9 @@ async def read_halt(tenant: str, d: Deps, who: Caller) -> fleet.HaltView:
 
 @router.post("/tenants/{tenant}/resume", response_model=fleet.ResumeDone)
 async def resume(tenant: str, body: ResumeIn, d: Deps, who: Caller) -> fleet.ResumeDone:
-    """One approval of the resume; the last one the policy needs lifts the halt."""
+    """One approval of the resume; the last one the policy needs lifts the halt. Asked with
+    `unfreeze`, that last one starts the bulk unfreeze (`unfreeze_workflow_id`); its counts
+    appear in `GET /v1/tenants/{t}/halt` as `unfreeze` when it is done."""
     return await fleet.resume_tenant(
         d.ports(),
         who,

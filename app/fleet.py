@@ -11,6 +11,7 @@ import contextlib
 import time
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio.common import WorkflowIDReusePolicy
@@ -18,13 +19,12 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from app.ports import Ports
 from governance.errors import UnknownTenant
-from governance.fleet_changes import (
+from governance.fleet_events import (
     HaltTimings,
-    SkippedChange,
+    UnfreezeTimings,
     completed_id,
     halted_event,
-    unfreeze_change,
-    unfrozen_event,
+    unfrozen_id,
 )
 from governance.fleet_halt import (
     AlreadyHalted,
@@ -40,13 +40,18 @@ from governance.fleet_halt import (
     new_halt,
 )
 from governance.identity import Forbidden, Principal, TokenKind, require_person, require_tenant
+from governance.platform_halt import platform_events
 from governance.roles import Role
 from workflows import search_attributes as sa
 from workflows.fleet_halt import FleetHaltInput, FleetHaltWorkflow, fleet_halt_workflow_id
+from workflows.fleet_unfreeze import (
+    FleetUnfreezeInput,
+    FleetUnfreezeWorkflow,
+    fleet_unfreeze_workflow_id,
+)
 from workflows.queues import risk_task_queue
 
 MAY_HALT = (Role.RISK_APPROVER, Role.OPS_APPROVER, Role.ADMIN)
-UNFREEZE_PAGE = 500
 
 
 class HaltStarted(BaseModel):
@@ -62,6 +67,8 @@ class HaltView(BaseModel):
     platform: GlobalHalt | None
     # The figures of the tenant's current (or last) halt, once its records are all in.
     completed: HaltTimings | None = None
+    # The resume's bulk unfreeze of that halt, once its records are all in.
+    unfreeze: UnfreezeTimings | None = None
 
 
 class FleetEntry(BaseModel):
@@ -76,8 +83,9 @@ class FleetEntry(BaseModel):
 
 class ResumeDone(BaseModel):
     step: ResumeStep
-    unfrozen: int = 0
-    skipped: list[SkippedChange] = []
+    # The workflow unfreezing what the halt froze (when the last approval lifted a halt asked
+    # with unfreeze); its counts land in the halt's view (`HaltView.unfreeze`) when done.
+    unfreeze_workflow_id: str | None = None
 
 
 async def _may_halt(ports: Ports, who: Principal, tenant_id: str) -> None:
@@ -155,10 +163,17 @@ async def halt_status(ports: Ports, who: Principal, *, tenant_id: str) -> HaltVi
     platform = global_halt_of(await ports.store.get_system_status())
     done = await ports.store.get_audit_event(tenant_id, completed_id(halt)) if halt else None
     completed = HaltTimings.model_validate(done.details) if done else None
-    return HaltView(tenant_id=tenant_id, halt=halt, platform=platform, completed=completed)
+    unfrozen = await ports.store.get_audit_event(tenant_id, unfrozen_id(halt)) if halt else None
+    return HaltView(
+        tenant_id=tenant_id,
+        halt=halt,
+        platform=platform,
+        completed=completed,
+        unfreeze=UnfreezeTimings.model_validate(unfrozen.details) if unfrozen else None,
+    )
 
 
-FLEET_EVENTS = ("tenant.",)
+FLEET_EVENTS = ("tenant.", "platform.")
 
 
 async def fleet_story(ports: Ports, who: Principal, *, tenant_id: str) -> list[FleetEntry]:
@@ -196,7 +211,11 @@ def _what(kind: str, d: dict[str, object]) -> str:
     if kind == "tenant.halted":
         return f"{kind}: posture {d.get('posture')}" + (" frozen" if d.get("freeze") else "")
     if kind == "tenant.unfreeze_completed":
-        return f"{kind}: {d.get('records')} unfrozen, {d.get('skipped')} skipped"
+        return (
+            f"{kind}: {d.get('records')} unfrozen, {d.get('skipped')} skipped, "
+            f"last record at {float(str(d.get('last_record_seconds', 0))):.3f} s"
+            + (" (superseded by a new halt)" if d.get("superseded") else "")
+        )
     return kind
 
 
@@ -230,41 +249,36 @@ async def resume_tenant(
         unfreeze=unfreeze,
         comment=comment,
     )
-    step = await ports.store.approve_resume(ask)
+    try:
+        step = await ports.store.approve_resume(ask)
+    except NotHalted:
+        # Lifted already: if by an unfreeze whose workflow never started (the caller died
+        # between the lift and the start), start it now; a retry of the last approval lands here.
+        await _resume_unfreeze(ports, await ports.store.get_tenant_halt(tenant_id))
+        raise
     if not (step.lifted and step.halt.unfreeze):
         return ResumeDone(step=step)
-    count, skipped = await _unfreeze_all(ports, step.halt)
-    return ResumeDone(step=step, unfrozen=count, skipped=skipped)
+    return ResumeDone(step=step, unfreeze_workflow_id=await _resume_unfreeze(ports, step.halt))
 
 
-async def _unfreeze_all(ports: Ports, halt: TenantHalt) -> tuple[int, list[SkippedChange]]:
-    store = ports.store
-    policy = await store.get_policy(halt.tenant_id)
-    count, skipped, cursor = 0, [], None
-    while True:
-        page = await store.list_strategy_page(halt.tenant_id, cursor, UNFREEZE_PAGE)
-        changes = [
-            c
-            for d in page.strategies
-            if (
-                c := unfreeze_change(
-                    d,
-                    halt,
-                    policy_version=policy.policy_version if policy else None,
-                    policy_hash=policy.policy_hash if policy else None,
-                    effective_at=ports.now(),
-                )
-            )
-        ]
-        if changes:
-            result = await store.commit_stage_changes(changes)
-            count += len(result.records)
-            skipped += result.skipped
-        if page.cursor is None:
-            break
-        cursor = page.cursor
-    await store.append_audit_event(unfrozen_event(halt, count, len(skipped), ports.now()))
-    return count, skipped
+async def _resume_unfreeze(ports: Ports, halt: TenantHalt | None) -> str | None:
+    """Start (once per halt) the workflow that unfreezes what a lifted halt froze."""
+    if halt is None or halt.active or not halt.unfreeze:
+        return None
+    if await ports.store.get_audit_event(halt.tenant_id, unfrozen_id(halt)) is not None:
+        return None  # done already
+    workflow_id = fleet_unfreeze_workflow_id(halt.tenant_id, halt.halt_id)
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await ports.temporal().start_workflow(
+            FleetUnfreezeWorkflow.run,
+            FleetUnfreezeInput(tenant_id=halt.tenant_id, halt_id=halt.halt_id),
+            id=workflow_id,
+            task_queue=risk_task_queue(ports.task_queue),
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=sa.for_tenant(halt.tenant_id),
+            static_summary=f"unfreeze after the resume of {halt.tenant_id} by {halt.resumed_by}",
+        )
+    return workflow_id
 
 
 # -- the platform's halt ------------------------------------------------------------------
@@ -276,29 +290,50 @@ async def _platform_admin(ports: Ports, who: Principal) -> None:
 
 
 async def halt_platform(ports: Ports, who: Principal, *, reason: str) -> GlobalHalt:
-    """`systemStatus/config.execution_halted`: every gate of every tenant closes."""
+    """`systemStatus/config.execution_halted`: every gate of every tenant closes. The switch
+    first, then `platform.halted` in the admin's tenant (a retry lands it, once)."""
     await _platform_admin(ports, who)
     status = await ports.store.get_system_status()
     current = global_halt_of(status)
     if current is not None and current.engaged:
+        await _record_platform(ports, status)
         raise AlreadyHalted(f"the platform is already {current.describe()}", field="platform")
     at = ports.now()
-    await ports.store.put_system_status(
-        global_status(status, engaged=True, by=who.subject, reason=reason, at=at)
+    status = global_status(
+        status, engaged=True, by=who.subject, reason=reason, at=at, tenant_id=who.tenant_id
     )
-    return GlobalHalt(engaged=True, halted_by=who.subject, reason=reason, halted_at=at)
+    await ports.store.put_system_status(status)
+    await _record_platform(ports, status)
+    return GlobalHalt(
+        engaged=True, halted_by=who.subject, reason=reason, halted_at=at, tenant_id=who.tenant_id
+    )
 
 
 async def resume_platform(ports: Ports, who: Principal, *, reason: str = "") -> GlobalHalt:
-    """Lifted by an admin other than the one who halted (a second person)."""
+    """Lifted by an admin other than the one who halted (a second person); then
+    `platform.resumed` in that admin's tenant."""
     await _platform_admin(ports, who)
     status = await ports.store.get_system_status()
     current = global_halt_of(status)
     if current is not None and not current.engaged:
+        await _record_platform(ports, status)
         raise NotHalted("the platform is not halted", field="platform")
     if current is not None and current.halted_by == who.subject:
         raise ResumeRefused(f"{who.subject} halted the platform and may not lift it", field="user")
-    await ports.store.put_system_status(
-        global_status(status, engaged=False, by=who.subject, reason=reason, at=ports.now())
+    status = global_status(
+        status,
+        engaged=False,
+        by=who.subject,
+        reason=reason,
+        at=ports.now(),
+        tenant_id=who.tenant_id,
     )
+    await ports.store.put_system_status(status)
+    await _record_platform(ports, status)
     return GlobalHalt(engaged=False)
+
+
+async def _record_platform(ports: Ports, status: dict[str, Any]) -> None:
+    """The audit events the stored switch implies; each one already there is left as it is."""
+    for event in platform_events(status):
+        await ports.store.append_audit_event(event)

@@ -28,7 +28,8 @@ from app.gate import GateQuery, check_gate
 from app.ports import Ports
 from bench.demotion_latency import waiting_report
 from bench.dev_server import start_dev_server
-from governance.fleet_changes import HaltTimings, fleet_id, halt_change, in_flight_query
+from governance.fleet_changes import fleet_id, halt_change, in_flight_query
+from governance.fleet_events import HaltTimings, UnfreezeTimings
 from governance.fleet_halt import HaltPolicy, new_halt
 from governance.gate import GateMode
 from governance.identity import Principal, TokenKind
@@ -214,8 +215,13 @@ async def run(n: int, in_flight: int, backend: str, sample: int) -> dict[str, An
             done = await fleet.resume_tenant(
                 ports, person(tenant, "olga"), tenant_id=tenant, unfreeze=True
             )
+            assert done.unfreeze_workflow_id is not None
+            unfrozen = await client.get_workflow_handle(
+                done.unfreeze_workflow_id, result_type=UnfreezeTimings
+            ).result()
             out["resume_s"] = time.perf_counter() - t2
-            out["unfrozen"] = done.unfrozen
+            out["unfrozen"] = unfrozen.records
+            out["unfreeze_last_record_s"] = unfrozen.last_record_seconds
     finally:
         await store.close()
         await worker_store.close()
@@ -277,7 +283,8 @@ def main(argv: list[str] | None = None) -> None:
         f"(still running: {r['running_promotions_after']})",
         f"  chains verified after the halt: {r['chains_ok']:,}/{n:,} ok in {r['verify_s']:.2f} s; "
         f"frozen {r['frozen']:,}, on the halt's record {r['halt_records']:,}",
-        f"  resume (2 approvals, {r['unfrozen']:,} unfrozen)  {r['resume_s']:8.2f} s",
+        f"  resume (2 approvals, {r['unfrozen']:,} unfrozen)  {r['resume_s']:8.2f} s "
+        f"(last unfreeze record {r['unfreeze_last_record_s']:.2f} s after the lift)",
         f"  baseline: one commit_stage_change per strategy, "
         f"{r['per_strategy_baseline_s'] * 1e3:.2f} ms each (sample of {sample}) -> "
         f"{base:.1f} s for {n:,}",

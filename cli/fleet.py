@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -51,7 +52,7 @@ def halt(
         started = fleet.HaltStarted.model_validate(answer)
     else:
         started = run(_halt_locally(tenant, why))
-    view = _wait_completed(api, tenant, wait_seconds) if drill else None
+    view = _wait_for(api, tenant, wait_seconds, lambda v: v.completed) if drill else None
     if as_json:
         emit_json(
             {
@@ -95,11 +96,14 @@ async def _halt_locally(tenant: str, reason: str) -> fleet.HaltStarted:
         )
 
 
-def _wait_completed(api: str | None, tenant: str, seconds: float) -> fleet.HaltView | None:
+def _wait_for(
+    api: str | None, tenant: str, seconds: float, done: Callable[[fleet.HaltView], object]
+) -> fleet.HaltView:
+    """The halt's view once `done(view)` holds, or as it stands after `seconds`."""
     deadline = time.monotonic() + seconds
     while True:
         view = run(_view(api, tenant))
-        if view.completed is not None or time.monotonic() > deadline:
+        if done(view) is not None or time.monotonic() > deadline:
             return view
         time.sleep(0.2)
 
@@ -128,10 +132,15 @@ def resume(
         ),
     ] = None,
     comment: Annotated[str, typer.Option("--comment", help="Why it may resume.")] = "",
+    wait_seconds: Annotated[
+        float,
+        typer.Option("--wait-seconds", min=0, help="How long to wait for the bulk unfreeze."),
+    ] = 120.0,
     as_json: Json = False,
     api: Api = None,
 ) -> None:
-    """Approve the resume of a halted tenant; the last approval the policy needs lifts it."""
+    """Approve the resume of a halted tenant; the last approval the policy needs lifts it
+    (and, asked with --unfreeze, starts the bulk unfreeze, whose counts this waits for)."""
     body: dict[str, Any] = {
         "role": role.value if role else None,
         "unfreeze": unfreeze,
@@ -143,8 +152,16 @@ def resume(
         )
     else:
         done = run(_resume_locally(tenant, role, unfreeze, comment))
+    unfrozen = None
+    if done.unfreeze_workflow_id:
+        unfrozen = _wait_for(api, tenant, wait_seconds, lambda v: v.unfreeze).unfreeze
     if as_json:
-        emit_json(done.model_dump(mode="json"))
+        emit_json(
+            {
+                **done.model_dump(mode="json"),
+                "unfreeze": unfrozen.model_dump(mode="json") if unfrozen else None,
+            }
+        )
         return
     a, h = done.step.approval, done.step.halt
     out(f"resume of {tenant} approved by {a.user} as {a.role}")
@@ -155,8 +172,19 @@ def resume(
         out(f"still halted: waiting for {missing}")
         return
     out(f"halt {h.halt_id} lifted by {h.resumed_by}: gates follow each strategy's own state again")
-    if h.unfreeze:
-        out(f"unfrozen: {done.unfrozen} strategies, {len(done.skipped)} skipped")
+    if done.unfreeze_workflow_id is None:
+        return
+    if unfrozen is None:
+        out(
+            f"unfreeze runs in workflow {done.unfreeze_workflow_id}, not complete after "
+            f"{wait_seconds:g} s: see `stratgate history --tenant {tenant} --fleet`"
+        )
+    else:
+        out(
+            f"unfrozen: {unfrozen.records} strategies, {unfrozen.skipped} skipped, last record "
+            f"{unfrozen.last_record_seconds:.3f} s after the resume"
+            + (" (a new halt superseded it)" if unfrozen.superseded else "")
+        )
 
 
 async def _resume_locally(

@@ -1,5 +1,5 @@
 """The stage changes a tenant halt (and a resume that unfreezes) makes, one per strategy, and
-the halt's audit events.
+what a batch of them commits (its events are `governance.fleet_events`).
 
 Ids derive from the halt id and the strategy, so a retried chunk names the very same records
 and a store commits each once (governance.stage_change.same_commit).
@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from governance.errors import GovernanceError
 from governance.fleet_halt import (
-    ResumeApproval,
-    ResumeStep,
     TenantHalt,
     TenantHalted,
     global_halt_of,
@@ -24,7 +22,6 @@ from governance.fleet_halt import (
 )
 from governance.policy import PromotionPolicy
 from governance.records import (
-    AuditEvent,
     PromotionRecord,
     RuntimeFingerprint,
     Severity,
@@ -189,6 +186,20 @@ def _fleet_change(
     )
 
 
+class PlanChange(Protocol):
+    """`halt_change` or `unfreeze_change`: one strategy's change, or None (nothing to do)."""
+
+    def __call__(
+        self,
+        doc: StrategyDoc,
+        halt: TenantHalt,
+        *,
+        policy_version: str | None,
+        policy_hash: str | None,
+        effective_at: datetime,
+    ) -> StageChange | None: ...
+
+
 def halt_changes(
     docs: list[StrategyDoc],
     halt: TenantHalt,
@@ -197,9 +208,31 @@ def halt_changes(
     runtime: RuntimeFingerprint | None = None,
 ) -> list[StageChange]:
     """The halt's change of each strategy of a page that needs one."""
+    return page_changes(halt_change, docs, halt, policy, effective_at, runtime)
+
+
+def unfreeze_changes(
+    docs: list[StrategyDoc],
+    halt: TenantHalt,
+    policy: PromotionPolicy | None,
+    effective_at: datetime,
+    runtime: RuntimeFingerprint | None = None,
+) -> list[StageChange]:
+    """The resume's unfreeze of each strategy of a page that this halt froze."""
+    return page_changes(unfreeze_change, docs, halt, policy, effective_at, runtime)
+
+
+def page_changes(
+    plan: PlanChange,
+    docs: list[StrategyDoc],
+    halt: TenantHalt,
+    policy: PromotionPolicy | None,
+    effective_at: datetime,
+    runtime: RuntimeFingerprint | None = None,
+) -> list[StageChange]:
     out = []
     for doc in docs:
-        change = halt_change(
+        change = plan(
             doc,
             halt,
             policy_version=policy.policy_version if policy else None,
@@ -266,102 +299,4 @@ def unfreeze_change(
             "halt_id": halt.halt_id,
             "approved_by": [a.user for a in halt.approvals],
         },
-    )
-
-
-def _event(halt: TenantHalt, kind: str, event_id: str, at: datetime, **details: Any) -> AuditEvent:
-    return AuditEvent(
-        event_id=event_id,
-        event_type=kind,
-        severity=Severity.CRITICAL if kind == "tenant.halted" else Severity.INFO,
-        ts=at,
-        tenant_id=halt.tenant_id,
-        correlation_id=halt.halt_id,
-        details={"halt_id": halt.halt_id, **details},
-    )
-
-
-def halted_event(halt: TenantHalt) -> AuditEvent:
-    return _event(
-        halt,
-        "tenant.halted",
-        fleet_id(halt.halt_id, "halted"),
-        halt.halted_at,
-        by=halt.halted_by,
-        via=halt.via,
-        reason=halt.reason,
-        posture=halt.posture.value,
-        freeze=halt.freeze,
-        resume_roles=[r.value for r in halt.resume_roles],
-    )
-
-
-def resume_approved_event(halt: TenantHalt, approval: ResumeApproval) -> AuditEvent:
-    return _event(
-        halt,
-        "tenant.resume_approved",
-        fleet_id(halt.halt_id, "resume-approval", approval.user),
-        approval.approved_at,
-        by=approval.user,
-        role=approval.role.value,
-        unfreeze=halt.unfreeze,
-        comment=approval.comment,
-    )
-
-
-def resume_events(step: ResumeStep) -> list[AuditEvent]:
-    """The approval's event, and the resume's when this approval lifted the halt."""
-    events = [resume_approved_event(step.halt, step.approval)]
-    return [*events, resumed_event(step.halt)] if step.lifted else events
-
-
-def resumed_event(halt: TenantHalt) -> AuditEvent:
-    assert halt.resumed_at is not None
-    return _event(
-        halt,
-        "tenant.resumed",
-        fleet_id(halt.halt_id, "resumed"),
-        halt.resumed_at,
-        by=halt.resumed_by,
-        approved_by=[{"user": a.user, "role": a.role.value} for a in halt.approvals],
-        unfreeze=halt.unfreeze,
-        halted_for_seconds=(halt.resumed_at - halt.halted_at).total_seconds(),
-    )
-
-
-class HaltTimings(BaseModel):
-    """What `tenant.halt_completed` records: the figures of the self-assessment."""
-
-    model_config = ConfigDict(frozen=True)
-
-    gate_closed_seconds: float
-    last_record_seconds: float
-    strategies: int
-    records: int
-    skipped: int
-    cancelled_requests_query: str
-
-
-def completed_id(halt: TenantHalt) -> str:
-    return fleet_id(halt.halt_id, "completed")
-
-
-def completed_event(halt: TenantHalt, timings: HaltTimings, at: datetime) -> AuditEvent:
-    return _event(
-        halt,
-        "tenant.halt_completed",
-        completed_id(halt),
-        at,
-        **timings.model_dump(mode="json"),
-    )
-
-
-def unfrozen_event(halt: TenantHalt, count: int, skipped: int, at: datetime) -> AuditEvent:
-    return _event(
-        halt,
-        "tenant.unfreeze_completed",
-        fleet_id(halt.halt_id, "unfreeze-completed"),
-        at,
-        records=count,
-        skipped=skipped,
     )

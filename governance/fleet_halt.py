@@ -103,6 +103,8 @@ class GlobalHalt(BaseModel):
     halted_by: str | None = None
     reason: str | None = None
     halted_at: UtcDatetime | None = None
+    # The tenant of the admin who halted: its audit trail holds `platform.halted`.
+    tenant_id: str | None = None
 
     def describe(self) -> str:
         at = f" at {self.halted_at.isoformat()}" if self.halted_at else ""
@@ -116,6 +118,7 @@ def halt_policy_of(fleet_halt: HaltPolicy | None) -> HaltPolicy:
 
 GLOBAL_FIELD = "execution_halted"
 GLOBAL_DETAILS = "execution_halt"
+GLOBAL_LIFT = "last_execution_halt_lift"
 
 
 def global_halt_of(status: dict[str, Any] | None) -> GlobalHalt | None:
@@ -125,23 +128,46 @@ def global_halt_of(status: dict[str, Any] | None) -> GlobalHalt | None:
     value = status.get(GLOBAL_FIELD, False)
     if not isinstance(value, bool):
         return None
-    details = status.get(GLOBAL_DETAILS) or {}
     if not value:
         return GlobalHalt(engaged=False)
+    return GlobalHalt(engaged=True, **halt_details(status.get(GLOBAL_DETAILS)))
+
+
+def halt_details(details: object) -> dict[str, Any]:
+    """Who halted, why, when and from which tenant, as `global_status` stored them; what
+    cannot be read is left out (the switch itself is what closes the gates)."""
     if not isinstance(details, dict):
-        return GlobalHalt(engaged=True)
+        return {}
+    out = {k: details.get(k) for k in ("halted_by", "reason", "tenant_id")}
+    out["halted_at"] = details.get("at")
     try:
-        return GlobalHalt(engaged=True, **{k: details.get(k) for k in ("halted_by", "reason")})
+        GlobalHalt(engaged=True, **out)
     except ValueError:
-        return GlobalHalt(engaged=True)
+        return {}
+    return out
 
 
 def global_status(
-    status: dict[str, Any], *, engaged: bool, by: str, reason: str, at: datetime
+    status: dict[str, Any],
+    *,
+    engaged: bool,
+    by: str,
+    reason: str,
+    at: datetime,
+    tenant_id: str | None = None,
 ) -> dict[str, Any]:
-    """`systemStatus/config` with the platform switch set or cleared (other fields kept)."""
-    details = {"halted_by": by, "reason": reason, "at": at.isoformat(), "engaged": engaged}
-    key = GLOBAL_DETAILS if engaged else "last_execution_halt_lift"
+    """`systemStatus/config` with the platform switch set or cleared (other fields kept); a
+    lift keeps the details of the halt it lifted."""
+    details: dict[str, Any] = {
+        "halted_by": by,
+        "reason": reason,
+        "at": at.isoformat(),
+        "engaged": engaged,
+        "tenant_id": tenant_id,
+    }
+    if not engaged:
+        details["lifted"] = status.get(GLOBAL_DETAILS)
+    key = GLOBAL_DETAILS if engaged else GLOBAL_LIFT
     return {**status, GLOBAL_FIELD: engaged, key: details}
 
 

@@ -22,9 +22,9 @@ from governance.fleet_changes import (
     StrategyPage,
     check_batch,
     refuse_if_halted,
-    resume_events,
     skipped,
 )
+from governance.fleet_events import resume_events
 from governance.fleet_halt import (
     AlreadyHalted,
     ResumeApproval,

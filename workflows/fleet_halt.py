@@ -16,7 +16,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.fleet import CancelInFlight, FleetActivities, HaltDone, HaltPage
-    from governance.fleet_changes import HaltTimings
+    from governance.fleet_events import HaltTimings
     from workflows.options import QUICK, SAFETY_COMMIT
 
 PAGE = 500

@@ -4,8 +4,10 @@ nothing written, the governed resume."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
+from governance.fleet_halt import global_status
 from governance.identity import TokenKind
 from governance.roles import Role
 from tests.api.conftest import Api
@@ -129,3 +131,66 @@ async def test_a_service_token_may_halt_its_own_tenant_only(api: Api) -> None:
     resume = await api.http.post(f"/v1/tenants/{t}/resume", json={}, headers=service)
     assert resume.status_code == 403
     await completed(api, await api.token("bob"))
+
+
+async def test_platform_halt_is_on_the_record_and_needs_a_second_admin(api: Api) -> None:
+    t = api.stack.tenant
+    root, bob = await api.token("root"), await api.token("bob")
+    await api.stack.store.put_approver(t, "root2", [Role.ADMIN])
+    root2 = await api.token("root2")
+
+    # Not an admin: refused, nothing written.
+    before = api.snapshot()
+    refused = await api.http.post("/v1/platform/halt", json={"reason": "outage"}, headers=bob)
+    assert refused.status_code == 403 and refused.json()["field"] == "authorization"
+    assert api.snapshot() == before
+
+    halted = await api.http.post(
+        "/v1/platform/halt", json={"reason": "exchange outage"}, headers=root
+    )
+    assert halted.status_code == 202, halted.text
+    assert halted.json()["tenant_id"] == t and halted.json()["halted_at"] is not None
+    decision = await gate(api, "momo", bob)
+    assert decision["mode"] == "NO_EXECUTION"
+    assert "global_halt" in [r["code"] for r in decision["reasons"]]
+    # The stored switch reads back whole: who, why, when (the time was once lost).
+    again = await api.http.post("/v1/platform/halt", json={"reason": "again"}, headers=root2)
+    assert again.status_code == 409 and again.json()["code"] == "already_halted"
+    assert "halted by root at " in again.json()["message"]
+    own = await api.http.post("/v1/platform/resume", json={"reason": "back"}, headers=root)
+    assert own.status_code == 403 and own.json()["field"] == "user"
+    lifted = await api.http.post("/v1/platform/resume", json={"reason": "back"}, headers=root2)
+    assert lifted.status_code == 200 and lifted.json()["engaged"] is False
+    assert (await gate(api, "momo", bob))["mode"] == "PAPER"
+    twice = await api.http.post("/v1/platform/resume", json={"reason": "x"}, headers=root2)
+    assert twice.status_code == 409 and twice.json()["code"] == "not_halted"
+
+    events = await api.stack.store.list_audit_events(t)
+    platform = [e for e in events if e.event_type.startswith("platform.")]
+    assert [(e.event_type, e.details["by"]) for e in platform] == [
+        ("platform.halted", "root"),
+        ("platform.resumed", "root2"),
+    ]
+    assert platform[1].details["halted_by"] == "root"
+    assert platform[1].details["halted_for_seconds"] >= 0
+    story = await api.http.get(f"/v1/tenants/{t}/fleet/history", headers=bob)
+    assert [e["what"] for e in story.json()] == ["platform.halted", "platform.resumed"]
+    assert [e["why"] for e in story.json()] == ["exchange outage", "back"]
+
+
+async def test_a_platform_halt_stored_without_its_event_gets_it_on_the_retry(api: Api) -> None:
+    """The switch is written first: a caller that died before the event finds it written by
+    its retry (the 409), once, whatever the number of retries."""
+    t = api.stack.tenant
+    at = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+    status = await api.stack.store.get_system_status()
+    await api.stack.store.put_system_status(
+        global_status(status, engaged=True, by="root", reason="outage", at=at, tenant_id=t)
+    )
+    assert not [e for e in await api.stack.store.list_audit_events(t) if "platform" in e.event_type]
+    root = await api.token("root")
+    for _ in range(2):
+        retry = await api.http.post("/v1/platform/halt", json={"reason": "outage"}, headers=root)
+        assert retry.status_code == 409 and retry.json()["code"] == "already_halted"
+    events = [e for e in await api.stack.store.list_audit_events(t) if "platform" in e.event_type]
+    assert [(e.event_type, e.ts) for e in events] == [("platform.halted", at)]

@@ -10,7 +10,7 @@ import pytest
 
 from governance.audit_chain import verify_audit_chain
 from governance.chain import verify_chain
-from governance.fleet_changes import halted_event
+from governance.fleet_events import halted_event
 from governance.fleet_halt import HaltPolicy, new_halt
 from governance.records import AuditEvent
 from governance.stages import Decision

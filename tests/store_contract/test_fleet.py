@@ -9,7 +9,8 @@ import pytest
 from governance.audit_chain import verify_audit_chain
 from governance.chain import verify_chain
 from governance.errors import PreconditionFailed
-from governance.fleet_changes import halt_change, halted_event
+from governance.fleet_changes import halt_change
+from governance.fleet_events import halted_event
 from governance.fleet_halt import (
     AlreadyHalted,
     HaltPolicy,

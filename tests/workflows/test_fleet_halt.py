@@ -12,7 +12,7 @@ import pytest
 from app import fleet, requests
 from app.gate import GateQuery, check_gate
 from governance.chain import verify_chain
-from governance.fleet_changes import HaltTimings, halted_event
+from governance.fleet_events import HaltTimings, UnfreezeTimings, halted_event
 from governance.fleet_halt import (
     AlreadyHalted,
     HaltPolicy,
@@ -122,12 +122,25 @@ async def test_halt_preempts_records_and_resumes(stack_factory: Stack) -> None:
     first = await fleet.resume_tenant(
         ports, person(stack, "risky"), tenant_id=stack.tenant, unfreeze=True
     )
-    assert not first.step.lifted
+    assert not first.step.lifted and first.unfreeze_workflow_id is None
     assert await gate(stack, "paper1") == GateMode.NO_EXECUTION
     done = await fleet.resume_tenant(
         ports, person(stack, "carol"), tenant_id=stack.tenant, unfreeze=True
     )
-    assert done.step.lifted and done.unfrozen == 5 and not done.skipped
+    assert done.step.lifted and done.unfreeze_workflow_id is not None
+    async with stack.worker(evaluator):
+        unfrozen = await asyncio.wait_for(
+            stack.client.get_workflow_handle(
+                done.unfreeze_workflow_id, result_type=UnfreezeTimings
+            ).result(),
+            60,
+        )
+        await keep_history(stack.client, done.unfreeze_workflow_id, "fleet_unfreeze")
+    assert unfrozen.records == 5 and unfrozen.skipped == 0 and not unfrozen.superseded
+    view = await fleet.halt_status(ports, person(stack, "bob"), tenant_id=stack.tenant)
+    assert view.unfreeze == unfrozen
+    story = await fleet.fleet_story(ports, person(stack, "bob"), tenant_id=stack.tenant)
+    assert story[-1].what.startswith("tenant.unfreeze_completed: 5 unfrozen, 0 skipped")
     docs = {d.strategy_id: d for d in await stack.store.list_strategies(stack.tenant)}
     assert not any(d.freeze for d in docs.values())
     assert await gate(stack, "paper1") == GateMode.SIMULATE  # SHADOW now: simulated at most

@@ -23,6 +23,7 @@ def test_histories_are_recorded_for_both_workflows() -> None:
     assert any(n.startswith("promotion") for n in names), names
     assert any(n.startswith("demotion") for n in names), names
     assert any(n.startswith("fleet_halt") for n in names), names
+    assert any(n.startswith("fleet_unfreeze") for n in names), names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -10,7 +10,7 @@ from temporalio.api.enums.v1 import EventType
 
 from activities.contracts import EvaluateInput
 from app import fleet
-from governance.fleet_changes import HaltTimings
+from governance.fleet_events import HaltTimings
 from governance.identity import Principal, TokenKind
 from governance.promotion import Phase, demotion_workflow_id
 from governance.report import EligibilityReport
