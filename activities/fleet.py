@@ -60,15 +60,20 @@ class HaltPage(BaseModel):
     effective_at: datetime
 
 
-class PageDone(BaseModel):
+class PageCount(BaseModel):
+    """What one page of a fleet workflow did (the halt's or the unfreeze's)."""
+
     model_config = ConfigDict(frozen=True)
 
     cursor: str | None
     strategies: int
     records: int
     skipped: int
-    # When this page's last commit returned (activity clock): the halt's "last record" time.
+    # When this page's last commit returned (activity clock): the "last record" time.
     committed_at: datetime
+
+
+class PageDone(PageCount):
     # The halt was lifted meanwhile: the rest of the fleet is left as it is.
     lifted: bool = False
 
@@ -85,14 +90,7 @@ class HaltDone(BaseModel):
     last_record_at: datetime | None
 
 
-class UnfreezePageDone(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    cursor: str | None
-    strategies: int
-    records: int
-    skipped: int
-    committed_at: datetime
+class UnfreezePageDone(PageCount):
     # A new halt was stored meanwhile: it froze the fleet again, the unfreeze stops.
     superseded: bool = False
 

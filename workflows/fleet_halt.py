@@ -9,7 +9,7 @@ new when its history grows long, so a fleet of any size keeps a bounded history.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
@@ -17,25 +17,14 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.fleet import CancelInFlight, FleetActivities, HaltDone, HaltPage
     from governance.fleet_events import HaltTimings
+    from workflows.fleet_pages import PAGE, PAGES_PER_RUN, FleetPages
     from workflows.options import QUICK, SAFETY_COMMIT
 
-PAGE = 500
-# Pages per run before continuing as new (each page is 2 events of history, plus its result).
-PAGES_PER_RUN = 200
 
-
-class FleetHaltState(BaseModel):
-    """What survives continue-as-new: counters and where the next page starts."""
-
-    model_config = ConfigDict(frozen=True)
+class FleetHaltState(FleetPages):
+    """What survives continue-as-new: counters, where the next page starts, the cancel."""
 
     cancelled: bool = False
-    cursor: str | None = None
-    pages: int = 0
-    strategies: int = 0
-    records: int = 0
-    skipped: int = 0
-    last_record_at: datetime | None = None
 
 
 class FleetHaltInput(BaseModel):
@@ -85,17 +74,7 @@ class FleetHaltWorkflow:
                 retry_policy=SAFETY_COMMIT["retry_policy"],
             )
             run_pages += 1
-            s = self.state
-            self.state = s.model_copy(
-                update={
-                    "cursor": done.cursor,
-                    "pages": s.pages + 1,
-                    "strategies": s.strategies + done.strategies,
-                    "records": s.records + done.records,
-                    "skipped": s.skipped + done.skipped,
-                    "last_record_at": done.committed_at if done.records else s.last_record_at,
-                }
-            )
+            self.state = self.state.after(done)
             if done.lifted or done.cursor is None:
                 break  # lifted: resumed meanwhile, the rest of the fleet stays as it is
         # The records first, then the cancels: a promotion in flight can no longer commit (every

@@ -9,7 +9,7 @@ finish it. Like the halt, it carries a cursor and counters only and continues as
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
@@ -17,21 +17,12 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.fleet import FleetActivities, HaltPage, UnfreezeDone
     from governance.fleet_events import UnfreezeTimings
-    from workflows.fleet_halt import PAGE, PAGES_PER_RUN
+    from workflows.fleet_pages import PAGE, PAGES_PER_RUN, FleetPages
     from workflows.options import QUICK, SAFETY_COMMIT
 
 
-class FleetUnfreezeState(BaseModel):
+class FleetUnfreezeState(FleetPages):
     """What survives continue-as-new: counters and where the next page starts."""
-
-    model_config = ConfigDict(frozen=True)
-
-    cursor: str | None = None
-    pages: int = 0
-    strategies: int = 0
-    records: int = 0
-    skipped: int = 0
-    last_record_at: datetime | None = None
 
 
 class FleetUnfreezeInput(BaseModel):
@@ -78,17 +69,7 @@ class FleetUnfreezeWorkflow:
                 retry_policy=SAFETY_COMMIT["retry_policy"],
             )
             run_pages += 1
-            s = self.state
-            self.state = s.model_copy(
-                update={
-                    "cursor": done.cursor,
-                    "pages": s.pages + 1,
-                    "strategies": s.strategies + done.strategies,
-                    "records": s.records + done.records,
-                    "skipped": s.skipped + done.skipped,
-                    "last_record_at": done.committed_at if done.records else s.last_record_at,
-                }
-            )
+            self.state = self.state.after(done)
             if done.superseded or done.cursor is None:
                 break  # superseded: a newer halt froze the fleet again, the rest stays so
         s = self.state
