@@ -1,8 +1,9 @@
 """The SQLite audit trail, hash-chained per tenant, and the signed checkpoints stored with it.
 
-`_insert_audit` is the only writer of audit events (contract C1): every path that appends one
-(a plain append, a registration, a stage change, a checkpoint) calls it inside its own write
-transaction, so the event and the moved head land together or not at all.
+`_insert_audit` is the only writer of audit events (contract C1), with `_insert_audits`, its
+form for a batch's chunk: every path that appends one (a plain append, a registration, a stage
+change, a checkpoint) calls it inside its own write transaction, so the event and the moved
+head land together or not at all.
 """
 
 from __future__ import annotations
@@ -60,6 +61,29 @@ class SqliteAudit(SqliteTokens):
             held.head, held.moved = head, True
         else:
             self._set(conn, paths.audit_head(event.tenant_id), head.model_dump(mode="json"))
+
+    def _insert_audits(
+        self, conn: sqlite3.Connection, events: list[AuditEvent], held: HeldHead
+    ) -> None:
+        """`_insert_audit` of new events of `held`'s tenant, in one statement. The caller has
+        checked that each is of that tenant and none is stored yet (an insert that finds one
+        is refused by the table's trigger, and the caller rolls back). Each is linked after the
+        one before, in order."""
+        rows = []
+        head = held.head
+        for event in events:
+            linked, head = link(event, head)
+            path = paths.audit_event(event.tenant_id, event.event_id)
+            rows.append(
+                (path, event.tenant_id, event.uid, event.strategy_id, linked.model_dump_json())
+            )
+        conn.executemany(
+            "INSERT INTO audit_events (path, tenant_id, uid, strategy_id, data) "
+            "VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+        if rows:
+            held.head, held.moved = head, True
 
     def _read_head(self, conn: sqlite3.Connection, tenant_id: str) -> AuditHead | None:
         raw = self._get(conn, paths.audit_head(tenant_id))

@@ -77,6 +77,20 @@ class SqliteBase:
         )
 
     @staticmethod
+    def _set_many(conn: sqlite3.Connection, docs: list[tuple[str, dict[str, Any]]]) -> None:
+        """`_set` of each (path, data), in one statement (the same rows `_set` writes)."""
+        now = _now()
+        conn.executemany(
+            "INSERT INTO documents (path, collection, data, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (path) DO UPDATE SET "
+            "data = excluded.data, updated_at = excluded.updated_at",
+            [
+                (path, _collection(path), json.dumps(data, sort_keys=True), now)
+                for path, data in docs
+            ],
+        )
+
+    @staticmethod
     def _list(conn: sqlite3.Connection, collection: str) -> list[dict[str, Any]]:
         rows = conn.execute(
             "SELECT data FROM documents WHERE collection = ? ORDER BY path", (collection,)

@@ -2,8 +2,9 @@
 
 The halt document lives with the other documents (the gate reads it by path); its history
 entries and resume approvals are rows of `fleet_log`, append-only like records. A batch is one
-`BEGIN IMMEDIATE` transaction per chunk, each change inside its own savepoint: a change its
-precondition refuses rolls back alone and is reported, the others land together.
+`BEGIN IMMEDIATE` transaction per chunk, written in bulk when nothing in it is unusual
+(`store/sqlite_bulk.py`), else each change inside its own savepoint: a change its precondition
+refuses rolls back alone and is reported, the others land together.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from governance.fleet_halt import (
 )
 from governance.records import AuditEvent, PromotionRecord, StrategyDoc
 from governance.stage_change import StageChange
-from store import paths
+from store import paths, sqlite_bulk
 from store.sqlite_audit import HeldHead
 from store.sqlite_policy import SqlitePolicy
 
@@ -65,6 +66,10 @@ SELECT RAISE(ABORT, 'fleet_log is append-only: DELETE refused'); END;
 
 
 class SqliteFleet(SqlitePolicy):
+    # A chunk with nothing unusual in it is written in bulk (`store/sqlite_bulk.py`); False
+    # commits every chunk change by change (the tests compare the two).
+    bulk_chunks = True
+
     def __init__(self, db_path: Path | str, busy_timeout_ms: int = 30_000):
         super().__init__(db_path, busy_timeout_ms)
         self._conn.executescript(FLEET_SCHEMA)
@@ -195,6 +200,11 @@ class SqliteFleet(SqlitePolicy):
             return landed, refused
         # The audit head and the halts, read once for the chunk's transaction (one tenant).
         state = ChunkState(head=self._hold_head(conn, chunk[0].tenant_id))
+        if self.bulk_chunks:
+            plans = sqlite_bulk.plan_chunk(self, conn, chunk, state)
+            if plans is not None and sqlite_bulk.write_chunk(self, conn, plans, state):
+                self._store_head(conn, state.head)
+                return [p.record for p in plans], refused
         for change in chunk:
             conn.execute("SAVEPOINT one_change")
             before = (state.head.head, state.head.moved)
