@@ -26,6 +26,22 @@ DOCUMENTS: dict[str, dict[str, Any]] = {
     "plain": {"a": 1, "b": "two", "c": None, "d": True, "e": 1.5, "f": [1, "x", None]},
     "nested": {"m": {"k": {"deep": [1, {"x": 2}]}, "empty": {}}, "l": []},
     "typed": {"at": WHEN, "raw": b"\x00\x01", "n": -(2**31)},
+    # The edges of serve.js's own encoding of a found document (`encodedReads`).
+    "edges": {
+        "zero": 0,
+        "big": 2**31,
+        "huge": 2**52 + 1,
+        "below": -1,
+        "off": False,
+        "empty": "",
+        "text": "é 漢字 \U0001f600",
+        "real": 0.0,
+        "negative": -1.25e-300,
+        "arrays": [[], [[1, 2], {"a": None}], [0.5, True]],
+        "long": "x" * 300,
+        "`odd.key`": {"nested.dot": 1},
+        "point": firestore.GeoPoint(1.5, -2.25),
+    },
 }
 
 
