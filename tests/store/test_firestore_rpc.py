@@ -131,6 +131,15 @@ async def test_the_faster_emulator_answers_as_the_stock_one(
         for one in (client, stock):
             paths = [*await _seed(one, "same/one"), "same/one/things/missing"]
             await one.document("same/one/things/plain").update({"b": "three"})
+            # Masked writes of nested maps, and a create after a delete (serve.js writes them
+            # itself, `plainDocumentWrites`).
+            nested = one.document("same/one/things/nested")
+            await nested.update({"m.k.deep": 5, "l": [1]})
+            await nested.set({"m": {"added": True}, "new": "n"}, merge=True)
+            await nested.set({"m": {"other": 2}}, merge=["m.other"])
+            plain = one.document("same/one/things/plain")
+            await plain.delete()
+            await plain.create({"again": 1})
             read = await rpc_for(one).read(paths)
             listed = [s.to_dict() async for s in one.collection("same/one/things").stream()]
             answers.append(([None if f is None else f.data for f in read.values()], listed))
