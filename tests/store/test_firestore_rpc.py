@@ -136,7 +136,7 @@ async def test_the_faster_emulator_answers_as_the_stock_one(
             nested = one.document("same/one/things/nested")
             await nested.update({"m.k.deep": 5, "l": [1]})
             await nested.set({"m": {"added": True}, "new": "n"}, merge=True)
-            await nested.set({"m": {"other": 2}}, merge=["m.other"])
+            await nested.update({"m": {"other": 2}})  # a whole map replaced
             plain = one.document("same/one/things/plain")
             await plain.delete()
             await plain.create({"again": 1})
