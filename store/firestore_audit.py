@@ -27,6 +27,7 @@ from governance.errors import PreconditionFailed, RecordConflict
 from governance.records import AuditEvent
 from store import paths
 from store.firestore_docs import audit_doc
+from store.firestore_writes import Writes
 
 CHECKPOINT_JSON = "checkpoint_json"  # stored as text: it reads back exactly as signed
 CREATE_RACE = (gexc.AlreadyExists, gexc.Conflict, gexc.FailedPrecondition)
@@ -50,18 +51,24 @@ def append_audit(
     head: AuditHead | None,
 ) -> AuditHead | None:
     """Add `events`, linked after `head`, to `batch`; the new head (unchanged if no events)."""
+
+    # Raw `Writes` take a path as it is; the library's batches and transactions a reference
+    # (building one is ~10 µs, a tenth of a stage change's own writes).
+    def ref(path: str) -> Any:
+        return path if isinstance(batch, Writes) else client.document(path)
+
     linked: list[AuditEvent] = []
     for event in events:
         one, head = link(event, head)
         linked.append(one)
         batch.create(
-            client.document(paths.audit_link(tenant_id, head.audit_sequence)),
+            ref(paths.audit_link(tenant_id, head.audit_sequence)),
             {"event_id": head.event_id, "event_hash": head.event_hash},
         )
     for one in linked:
-        batch.create(client.document(paths.audit_event(tenant_id, one.event_id)), audit_doc(one))
+        batch.create(ref(paths.audit_event(tenant_id, one.event_id)), audit_doc(one))
     if head is not None and linked:
-        batch.set(head_ref(client, tenant_id), head.model_dump(mode="json"))
+        batch.set(ref(paths.audit_head(tenant_id)), head.model_dump(mode="json"))
     return head
 
 

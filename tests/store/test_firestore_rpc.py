@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import And, FieldFilter, Or
 
 from store.firestore_rpc import Found, rpc_for
 from store.firestore_writes import Writes
@@ -26,6 +27,22 @@ DOCUMENTS: dict[str, dict[str, Any]] = {
     "plain": {"a": 1, "b": "two", "c": None, "d": True, "e": 1.5, "f": [1, "x", None]},
     "nested": {"m": {"k": {"deep": [1, {"x": 2}]}, "empty": {}}, "l": []},
     "typed": {"at": WHEN, "raw": b"\x00\x01", "n": -(2**31)},
+    # The edges of serve.js's own encoding of a found document (`encodedReads`).
+    "edges": {
+        "zero": 0,
+        "big": 2**31,
+        "huge": 2**52 + 1,
+        "below": -1,
+        "off": False,
+        "empty": "",
+        "text": "é 漢字 \U0001f600",
+        "real": 0.0,
+        "negative": -1.25e-300,
+        "arrays": [[], [[1, 2], {"a": None}], [0.5, True]],
+        "long": "x" * 300,
+        "`odd.key`": {"nested.dot": 1},
+        "point": firestore.GeoPoint(1.5, -2.25),
+    },
 }
 
 
@@ -105,6 +122,42 @@ def stock_host() -> Iterator[str]:
         process.wait(10)
 
 
+async def _queried(client: firestore.AsyncClient) -> list[list[str]]:
+    """The ids each kind of query lists, before and after writes (serve.js runs queries itself,
+    `fasterQueries` and `equalityIndexes`)."""
+    rows = client.collection("same/one/rows")
+    for n in range(12):
+        data: dict[str, Any] = {"n": n, "k": f"k{n % 3}", "tags": [n % 2, "t"]}
+        if n % 4:
+            data["odd"] = n % 2 == 1
+        await rows.document(f"r{n:02d}").set(data)
+    queries = [
+        rows.where(filter=FieldFilter("k", "==", "k1")),
+        rows.where(filter=FieldFilter("n", ">=", 7)),
+        rows.where(filter=FieldFilter("n", "<", 3)),
+        rows.where(filter=FieldFilter("k", "in", ["k0", "k2"])),
+        rows.where(filter=FieldFilter("k", "not-in", ["k0"])),
+        rows.where(filter=FieldFilter("k", "!=", "k1")),
+        rows.where(filter=FieldFilter("tags", "array_contains", 1)),
+        rows.where(filter=FieldFilter("tags", "array_contains_any", [0, "x"])),
+        rows.where(filter=And([FieldFilter("k", "==", "k2"), FieldFilter("odd", "==", True)])),
+        rows.where(filter=Or([FieldFilter("n", "==", 1), FieldFilter("n", "==", 10)])),
+        rows.order_by("odd", direction="DESCENDING").order_by("n").limit(7),
+        rows.where(filter=FieldFilter("n", ">", 2)).order_by("n", direction="DESCENDING"),
+        rows.limit(3),
+    ]
+    before = [[s.id async for s in query.stream()] for query in queries]
+    # What an index built by the first queries must follow (serve.js `equalityIndexes`).
+    await rows.document("r01").update({"k": "k2", "odd": None})
+    await rows.document("r04").delete()
+    await rows.document("r05").set({"n": 5.0, "k": 1})
+    await rows.document("10").set({"n": 1, "k": "k1"})
+    await rows.document("r13").create({"n": 13, "k": "k1", "odd": True})
+    queries += [rows.where(filter=FieldFilter("odd", "==", None))]
+    queries += [rows.where(filter=FieldFilter("n", "==", 5.0))]
+    return before + [[s.id async for s in query.stream()] for query in queries]
+
+
 async def test_the_faster_emulator_answers_as_the_stock_one(
     client: firestore.AsyncClient, stock_host: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -115,9 +168,19 @@ async def test_the_faster_emulator_answers_as_the_stock_one(
         for one in (client, stock):
             paths = [*await _seed(one, "same/one"), "same/one/things/missing"]
             await one.document("same/one/things/plain").update({"b": "three"})
+            # Masked writes of nested maps, and a create after a delete (serve.js writes them
+            # itself, `plainDocumentWrites`).
+            nested = one.document("same/one/things/nested")
+            await nested.update({"m.k.deep": 5, "l": [1]})
+            await nested.set({"m": {"added": True}, "new": "n"}, merge=True)
+            await nested.update({"m": {"other": 2}})  # a whole map replaced
+            plain = one.document("same/one/things/plain")
+            await plain.delete()
+            await plain.create({"again": 1})
             read = await rpc_for(one).read(paths)
             listed = [s.to_dict() async for s in one.collection("same/one/things").stream()]
-            answers.append(([None if f is None else f.data for f in read.values()], listed))
+            data = [None if f is None else f.data for f in read.values()]
+            answers.append((data, listed, await _queried(one)))
         assert answers[0] == answers[1]
     finally:
         stock.close()
