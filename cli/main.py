@@ -11,6 +11,7 @@ import importlib
 import json
 import os
 import sys
+import threading
 import traceback
 from typing import Any
 
@@ -105,6 +106,7 @@ def main() -> None:
     code = 1
     as_json = "--json" in sys.argv[1:]
     output.json_errors(as_json)  # every refusal, of every command, as the API's error body
+    prefetch = _prefetch(sys.argv[1:])
     try:
         if as_json:
             code = _run_json()
@@ -117,12 +119,39 @@ def main() -> None:
             print(exc.code, file=sys.stderr)
     except BaseException:
         traceback.print_exc()  # a bug, not a refusal: show it, and still exit deliberately
+    if prefetch is not None:
+        prefetch.join()  # os._exit must not cut a summary being written (a refused report)
     tracing = sys.modules.get("tracing_setup")  # imported only by a command that traced
     if tracing is not None:
         tracing.flush()  # os._exit skips the span processor's own flush at exit
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _prefetch(args: list[str]) -> threading.Thread | None:
+    """`evidence report`: its signal summaries started on a thread now, so reading the file
+    overlaps the report's imports (evidence.prefetch). Only that command, and only with its
+    three ids given plainly (`--tenant T` or `--tenant=T`); anything else is left to typer."""
+    if args[:2] != ["evidence", "report"] or os.environ.get("STRATGATE_EVIDENCE_PREFETCH") == "0":
+        return None
+    ids: dict[str, str] = {}
+    for i, arg in enumerate(args[2:], start=2):
+        name, eq, value = arg.partition("=")
+        if name in ("--tenant", "--uid", "--strategy"):
+            if not eq:
+                value = args[i + 1] if i + 1 < len(args) else ""
+            ids.setdefault(name, value)
+    if len(ids) != 3:
+        return None
+    from evidence.prefetch import start
+    from settings import Settings
+
+    try:
+        evidence_dir = Settings.from_env().evidence_dir
+    except ValueError:  # a bad setting: the command itself reports it
+        return None
+    return start(evidence_dir, ids["--tenant"], ids["--uid"], ids["--strategy"])
 
 
 def _run_json() -> int:

@@ -24,7 +24,6 @@ from evidence.errors import EvidenceSchemaError
 from evidence.partials import DaySink, FileSignalSummary, keep
 from evidence.schemas import KINDS
 from evidence.signal_scan import SORTED_KEY
-from evidence.validate import batches, stored_schema
 from governance.evidence_columns import (
     NS_PER_DAY,
     UNREPORTED,
@@ -225,6 +224,8 @@ def _write_checked(kind: str, source: Path, dest: Path, sink: DaySink | None = N
     """
     rows, in_order, last = 0, True, None
     day: list[pa.RecordBatch] = []
+    from evidence.validate import batches, stored_schema  # Arrow compute: ingest only
+
     with pq.ParquetWriter(dest, stored_schema(kind)) as writer:
         for batch in batches(kind, source):
             rows += batch.num_rows

@@ -54,6 +54,10 @@ IN_FLIGHT = 2  # days summarised at once while the next row group is read: bound
 # Files summarised at once in a process, whatever the number of evaluations running: the work
 # is CPU-bound (two cores), and this bounds a worker's memory for any number of activities.
 SUMMARISING = threading.BoundedSemaphore(2)
+# One summariser per folder in a process: a second asker (an evaluation, or the CLI's prefetch
+# started before its imports) waits for the first instead of summarising the same file again.
+_FOLDER_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
 
 
 def code_version() -> str:
@@ -208,7 +212,9 @@ def partials(path: Path) -> list[DayStats]:
     """The kept summaries of one stored file, computed and kept first if they are not there."""
     folder = _folder(path)
     if not folder.is_dir():
-        with SUMMARISING:
+        with _LOCKS_LOCK:
+            lock = _FOLDER_LOCKS.setdefault(folder, threading.Lock())
+        with lock, SUMMARISING:
             if not folder.is_dir():  # another evaluation may have kept it meanwhile
                 _keep_with(path, lambda writer: stream_days(path, writer.add))
     return _open(folder)
