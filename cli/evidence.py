@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from activities.contracts import EvaluateInput
-from activities.evidence_evaluator import EvidenceEvaluator
 from cli.common import Json, Strategy, Tenant, Uid, emit_json, fail, run
 from cli.report_view import render_report
+from cli.session import local_operator, local_ports
 from evidence.files import FileEvidenceSource
 from evidence.schemas import KINDS
 from governance.errors import GovernanceError
-from governance.policy import effective_policy
 from governance.report import EligibilityReport
-from governance.stages import ORDER, LifecycleStage
+from governance.stages import LifecycleStage
 from settings import Settings
-from store.factory import open_evidence_source, open_store
 
 app = typer.Typer(
     help="Evidence: signal evaluations, fills, orders, risk events.", no_args_is_help=True
@@ -95,47 +91,21 @@ def report(
     as_json: Json = False,
 ) -> None:
     """The eligibility report for promoting the strategy to a stage, as approvers see it."""
+    from app.evidence_report import eligibility_report
 
     async def go() -> EligibilityReport:
-        store = open_store(Settings.from_env())
-        try:
-            doc = await store.get_strategy(tenant, uid, strategy)
-            policy = await store.get_policy(tenant)
-            risk = await store.list_risk_events(tenant, uid, strategy)
-        finally:
-            await store.close()
-        if doc is None:
-            if policy is None and not await _any_strategy(tenant):
-                fail(f"tenant_id: unknown tenant {tenant}", refusal="unknown_tenant")
-            fail(
-                f"strategy_id: unknown strategy {tenant}/{uid}/{strategy}: it is not registered",
-                refusal="unknown_strategy",
+        async with local_ports(temporal=False, evidence=True) as ports:
+            return await eligibility_report(
+                ports,
+                local_operator(tenant),
+                tenant_id=tenant,
+                uid=uid,
+                strategy_id=strategy,
+                to=to,
             )
-        if ORDER.index(to) == 0:
-            fail("to: OBSERVE is the first stage")
-        inp = EvaluateInput(
-            tenant_id=tenant,
-            uid=uid,
-            strategy_id=strategy,
-            target_stage=to,
-            stage_entered_at=doc.last_stage_change_at,
-            policy=effective_policy(policy, doc.stage_overrides),
-            now=datetime.now(UTC),
-        )
-        settings = Settings.from_env()
-        evaluator = EvidenceEvaluator(settings.evidence_dir, open_evidence_source(settings))
-        return evaluator(inp, risk)
 
     result = run(go())
     if as_json:
         emit_json(result.model_dump(mode="json"))
         return
     render_report(result)
-
-
-async def _any_strategy(tenant: str) -> bool:
-    store = open_store(Settings.from_env())
-    try:
-        return bool(await store.list_strategies(tenant))
-    finally:
-        await store.close()

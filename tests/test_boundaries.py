@@ -120,6 +120,7 @@ ENTRY_POINTS = [
     "cli/policy.py",
     "cli/strategy.py",
     "cli/records.py",
+    "cli/evidence.py",
 ]
 INPUT_PARSERS = {
     "check_json",
