@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from governance.records import EvidenceRef
-
 if TYPE_CHECKING:
+    # Types only: the summarising thread of a cold report (evidence/prefetch.py) imports this
+    # module, and pydantic's models would cost it ~100 ms of GIL beside the report's own imports.
     from governance.metrics.signal_days import DayStats
+    from governance.records import EvidenceRef
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
