@@ -121,6 +121,7 @@ ENTRY_POINTS = [
     "cli/strategy.py",
     "cli/records.py",
     "cli/evidence.py",
+    "cli/history.py",
 ]
 INPUT_PARSERS = {
     "check_json",
