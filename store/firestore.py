@@ -290,6 +290,11 @@ class FirestoreStore(FirestoreFleet):
 
     # -- audit ----------------------------------------------------------------------------
     async def append_audit_event(self, event: AuditEvent) -> None:
+        await self._with_audit(event, {})
+
+    async def _with_audit(self, event: AuditEvent, documents: dict[str, dict[str, Any]]) -> None:
+        """`event` linked into its tenant's chain and `documents` set (path: fields), in one
+        batch; a retry of one whose event is stored writes nothing (a later change stands)."""
         t = event.tenant_id
         for _ in range(AUDIT_ATTEMPTS):
             stored, head = await self._get_all(
@@ -304,6 +309,8 @@ class FirestoreStore(FirestoreFleet):
                 return
             batch = self.client.batch()
             append_audit(self.client, batch, t, [event], head_of(head))
+            for path, data in documents.items():
+                batch.set(self.client.document(path), data)
             try:
                 await batch.commit()
                 return
@@ -333,9 +340,14 @@ class FirestoreStore(FirestoreFleet):
         return await firestore_audit.list_checkpoints(self.client, tenant_id)
 
     # -- approver directory ---------------------------------------------------------------
-    async def put_approver(self, tenant_id: str, user: str, roles: list[Role]) -> None:
+    async def put_approver(
+        self, tenant_id: str, user: str, roles: list[Role], event: AuditEvent | None = None
+    ) -> None:
         data = {"user": user, "roles": sorted({Role(r).value for r in roles})}
-        await self._set(paths.approver(tenant_id, user), data)
+        if event is None:
+            await self._set(paths.approver(tenant_id, user), data)
+        else:
+            await self._with_audit(event, {paths.approver(tenant_id, user): data})
 
     async def get_approver_roles(self, tenant_id: str, user: str) -> list[Role] | None:
         data = await self._get(paths.approver(tenant_id, user))

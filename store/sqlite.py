@@ -11,6 +11,7 @@ import json
 import sqlite3
 from typing import Any
 
+from governance.audit_chain import same_event
 from governance.chain import ChainSlot, stored_record
 from governance.errors import PreconditionFailed, RecordConflict
 from governance.onboarding import plan_bulk_registration
@@ -313,9 +314,20 @@ class SqliteStore(SqliteFleet):
         return [RiskEventRef(event_id=e, kind=k, ts=t) for e, k, t in rows]
 
     # -- approver directory ---------------------------------------------------------------
-    async def put_approver(self, tenant_id: str, user: str, roles: list[Role]) -> None:
+    async def put_approver(
+        self, tenant_id: str, user: str, roles: list[Role], event: AuditEvent | None = None
+    ) -> None:
         data = {"user": user, "roles": sorted({Role(r).value for r in roles})}
-        await self._run(lambda c: self._set(c, paths.approver(tenant_id, user), data), write=True)
+
+        def write(conn: sqlite3.Connection) -> None:
+            if event is not None:
+                stored = self._stored_audit(conn, event)
+                if stored is not None and same_event(stored, event):
+                    return  # a retry of a change that landed: a later change must stand
+                self._insert_audit(conn, event)  # a different event under the id: refused
+            self._set(conn, paths.approver(tenant_id, user), data)
+
+        await self._run(write, write=True)
 
     async def get_approver_roles(self, tenant_id: str, user: str) -> list[Role] | None:
         data = await self._run(lambda c: self._get(c, paths.approver(tenant_id, user)))

@@ -122,6 +122,7 @@ ENTRY_POINTS = [
     "cli/records.py",
     "cli/evidence.py",
     "cli/history.py",
+    "cli/users.py",
 ]
 INPUT_PARSERS = {
     "check_json",

@@ -170,6 +170,10 @@ def test_users_directory(tmp_path: Path) -> None:
     }
     bad_role = sg(tmp_path, *add, "bob", "--role", "boss")
     assert bad_role.returncode == 2 and "--role" in bad_role.stderr
+    # Setting the roles a person holds changes nothing; a user id that is not one is refused.
+    again = ok(sg(tmp_path, *add, "carol", "--role", "final_authorizer", "--json"))
+    assert again["changed"] is False
+    refused(sg(tmp_path, *add, "carol/../bob", "--role", "risk_approver"), "user", "pattern")
 
 
 def test_configuration_from_the_environment(tmp_path: Path) -> None:

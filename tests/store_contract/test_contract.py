@@ -144,6 +144,34 @@ async def test_approver_directory(store: GovernanceStore, tenant: str) -> None:
     }
 
 
+async def test_an_approver_change_and_its_audit_event_land_together(
+    store: GovernanceStore, tenant: str
+) -> None:
+    def event(event_id: str, roles: list[str]) -> AuditEvent:
+        return AuditEvent(
+            event_id=event_id,
+            event_type="directory.approver_roles_set",
+            ts=NOW,
+            tenant_id=tenant,
+            details={"user": "bob", "roles": roles},
+        )
+
+    first = event("dir-1", ["risk_approver"])
+    await store.put_approver(tenant, "bob", [Role.RISK_APPROVER], first)
+    assert await store.get_approver_roles(tenant, "bob") == [Role.RISK_APPROVER]
+    stored = await store.get_audit_event(tenant, "dir-1")
+    assert stored is not None and unchained(stored) == first
+    await store.put_approver(tenant, "bob", [Role.OPS_APPROVER], event("dir-2", ["ops_approver"]))
+    # A retry of the first change (its event is stored) must not undo the second.
+    await store.put_approver(tenant, "bob", [Role.RISK_APPROVER], first)
+    assert await store.get_approver_roles(tenant, "bob") == [Role.OPS_APPROVER]
+    # A different event under a stored id is refused, and the directory is left as it was.
+    with pytest.raises(RecordConflict):
+        await store.put_approver(tenant, "bob", [Role.FINAL_AUTHORIZER], event("dir-2", ["x"]))
+    assert await store.get_approver_roles(tenant, "bob") == [Role.OPS_APPROVER]
+    assert [e.event_id for e in await store.list_audit_events(tenant)] == ["dir-1", "dir-2"]
+
+
 async def test_evaluation_reports_are_create_only(store: GovernanceStore, tenant: str) -> None:
     report = sample_report()
     other = sample_report(hit_rate=0.6).model_copy(update={"metrics_hash": report.metrics_hash})
