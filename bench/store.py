@@ -17,14 +17,16 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from governance.records import StrategyDoc
 from governance.stage_change import StageChange
 from governance.stages import Decision, LifecycleStage
 from store.firestore import FirestoreStore
+from store.firestore_rpc import Found, rpc_for
 from store.port import GovernanceStore
 from store.sqlite import SqliteStore
 
@@ -89,14 +91,56 @@ def p99(values: list[float]) -> float:
     return sorted(values)[min(len(values) - 1, int(0.99 * len(values)))]
 
 
+class Split:
+    """Where a Firestore commit's time goes: its read, its `Commit`, and the planning between
+    them (the raw calls of store/firestore_rpc.py, timed on the store's own client)."""
+
+    def __init__(self, store: FirestoreStore) -> None:
+        self.read: list[float] = []
+        self.commit: list[float] = []
+        self.between: list[float] = []
+        self.rpc = rpc = rpc_for(store.client)
+        read, commit = rpc.read, rpc.commit
+        read_done = [0.0]
+
+        async def timed_read(paths: Sequence[str]) -> dict[str, Found | None]:
+            start = time.perf_counter()
+            found = await read(paths)
+            read_done[0] = time.perf_counter()
+            self.read.append(read_done[0] - start)
+            return found
+
+        async def timed_commit(writes: Sequence[Any]) -> None:
+            start = time.perf_counter()
+            self.between.append(start - read_done[0])
+            await commit(writes)
+            self.commit.append(time.perf_counter() - start)
+
+        rpc.read, rpc.commit = timed_read, timed_commit  # type: ignore[method-assign]
+
+    def restore(self) -> None:
+        del self.rpc.read, self.rpc.commit  # the class's own methods again
+
+    def line(self, bare: list[float]) -> str:
+        ms = [statistics.median(v) * 1e3 for v in (self.read, self.commit, self.between, bare)]
+        return (
+            f"  {'':9} inside a commit (medians): read {ms[0]:.2f} ms, Commit {ms[1]:.2f} ms, "
+            f"planning between them {ms[2]:.2f} ms; the two round trips alone "
+            f"{(ms[0] + ms[1]) / ms[3]:.1f}x a bare write"
+        )
+
+
 async def bench_backend(
     name: str, make: Callable[[], GovernanceStore], commits: int, strategies: int
 ) -> None:
     store = make()
     for writers in (1, 8):
+        split = Split(store) if isinstance(store, FirestoreStore) and writers == 1 else None
         elapsed, lat, bare = await run_writers(
             store, f"bench-{uuid.uuid4().hex[:6]}", commits, strategies, writers
         )
+        if split is not None:
+            split.restore()
         print(
             f"  {name:9} {writers} writer{'s' if writers > 1 else ' '}: "
             f"{len(lat) / elapsed:8.0f} commits/s  "
@@ -104,6 +148,8 @@ async def bench_backend(
             f"bare write median {statistics.median(bare) * 1e3:5.2f} ms  "
             f"commit/bare-write {statistics.median(lat) / statistics.median(bare):4.1f}x"
         )
+        if split is not None:
+            print(split.line(bare))
     await store.close()
 
 
