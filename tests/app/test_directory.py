@@ -3,9 +3,6 @@ written with the entry, naming who made it and the roles before and after."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from pydantic import ValidationError
 
@@ -14,19 +11,9 @@ from app.ports import Ports
 from governance.directory import EVENT_TYPE
 from governance.identity import Forbidden, Principal
 from governance.roles import Role
-from store.sqlite import SqliteStore
 
 TENANT = "desk"
 OPERATOR = Principal.local_operator(TENANT, "ops-lead")
-
-
-@pytest.fixture
-async def ports(tmp_path: Path) -> AsyncIterator[Ports]:
-    store = SqliteStore(tmp_path / "stratgate.db")
-    try:
-        yield Ports(store=store, client=None, task_queue="unused")
-    finally:
-        await store.close()
 
 
 async def directory_events(ports: Ports) -> list[dict[str, object]]:

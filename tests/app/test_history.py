@@ -3,9 +3,7 @@ in time order; a typo in the tenant or strategy is refused, never an empty histo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,19 +14,9 @@ from governance.identity import Forbidden, Principal, TokenKind
 from governance.records import AuditEvent
 from governance.stages import Decision
 from governance.stages import LifecycleStage as S
-from store.sqlite import SqliteStore
 from tests.store_contract.helpers import NOW, change, current, registered
 
 TENANT = "desk"
-
-
-@pytest.fixture
-async def ports(tmp_path: Path) -> AsyncIterator[Ports]:
-    store = SqliteStore(tmp_path / "stratgate.db")
-    try:
-        yield Ports(store=store, client=None, task_queue="unused")
-    finally:
-        await store.close()
 
 
 def person(tenant: str = TENANT) -> Principal:
