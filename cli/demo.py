@@ -17,15 +17,18 @@ from datetime import UTC, datetime
 
 from temporalio.client import Client
 
+from app.directory import set_approver_roles
+from app.ports import Ports
 from evidence.files import FileEvidenceSource
 from evidence.synthetic import Spec, generate
 from governance.errors import GovernanceError
-from governance.identity import TokenKind, new_token_record
+from governance.identity import Principal, TokenKind, new_token_record
 from governance.policy import PromotionPolicy, default_policy
 from governance.policy_change import bootstrap_event, bootstrap_version
 from governance.registration import strategy_registration
 from governance.roles import Role
 from governance.stages import LifecycleStage
+from governance.token_events import token_issued
 from settings import Settings
 from store.port import GovernanceStore
 from workflows import client as wf
@@ -56,6 +59,10 @@ def demo_policy() -> PromotionPolicy:
     return PromotionPolicy.model_validate(data)
 
 
+# Who the demo's directory changes and tokens are recorded as made by.
+SEEDER = Principal.local_operator(TENANT, "stratgate-up-demo")
+
+
 async def seed_demo(store: GovernanceStore, client: Client, settings: Settings) -> str:
     if await store.get_policy(TENANT) is None:
         # The tenant's first policy, recorded as a bootstrap; every later one is proposed.
@@ -65,8 +72,11 @@ async def seed_demo(store: GovernanceStore, client: Client, settings: Settings) 
             event_id=str(uuid.uuid4()), tenant_id=TENANT, version=version, by=by, at=now
         )
         await store.bootstrap_policy(TENANT, version, event)
+    # The directory through its use case, so the demo's people are on the record as any are
+    # (a second `make up` sets the same roles: nothing new is written).
+    ports = Ports(store=store, client=client, task_queue=settings.task_queue)
     for user, roles in PEOPLE.items():
-        await store.put_approver(TENANT, user, roles)
+        await set_approver_roles(ports, SEEDER, tenant_id=TENANT, user=user, roles=roles)
     source = FileEvidenceSource(settings.evidence_dir)
     for strategy_id, edge in STRATEGIES.items():
         if await store.get_strategy(TENANT, "quant", strategy_id) is not None:
@@ -120,16 +130,16 @@ async def _tokens(store: GovernanceStore, settings: Settings) -> dict[str, str]:
         ("risk-engine", TokenKind.SERVICE),
     ]:
         token = f"sg_demo_{user}_{secrets.token_urlsafe(12)}"
-        await store.put_api_token(
-            new_token_record(
-                token=token,
-                kind=kind,
-                tenant_id=TENANT,
-                subject=user,
-                now=now,
-                ttl_seconds=30 * 86_400,
-            )
+        record = new_token_record(
+            token=token,
+            kind=kind,
+            tenant_id=TENANT,
+            subject=user,
+            now=now,
+            ttl_seconds=30 * 86_400,
         )
+        event = token_issued(record, by=SEEDER.subject, event_id=str(uuid.uuid4()))
+        await store.put_api_token(record, event)
         tokens[user] = token
     path.write_text(json.dumps(tokens, indent=2))
     path.chmod(0o600)

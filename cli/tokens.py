@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
-from cli.workflow_io import emit_json, fail, run
-from governance.identity import TokenKind, hash_token, new_token_record
-from settings import Settings
-from store.factory import open_store
+from cli.common import Tenant
+from cli.session import local_operator, local_ports
+from cli.workflow_io import emit_json, run
+from governance.identity import ApiToken, TokenKind
 
 app = typer.Typer(help="API tokens: issue and revoke.", no_args_is_help=True)
 
 
 @app.command("issue")
 def issue(
-    tenant: Annotated[str, typer.Option("--tenant", help="Tenant id.")],
+    tenant: Tenant,
     user: Annotated[str, typer.Option("--user", help="A person, or a service name.")],
     service: Annotated[
         bool, typer.Option("--service", help="A risk-system token: may only post risk events.")
@@ -28,29 +26,25 @@ def issue(
     ] = 30,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Issue a token. It is printed once; only its hash is stored."""
-    token = f"sg_{secrets.token_urlsafe(32)}"
+    """Issue a token. It is printed once; only its hash is stored, and the issue is an audit
+    event of the tenant."""
+    from app.tokens import issue_token
+
     kind = TokenKind.SERVICE if service else TokenKind.PERSONAL
 
-    async def go() -> str:
-        store = open_store(Settings.from_env())
-        try:
-            if kind == TokenKind.PERSONAL and await store.get_approver_roles(tenant, user) is None:
-                fail(f"user: {user} is not in tenant {tenant}'s directory (stratgate users add)")
-            record = new_token_record(
-                token=token,
-                kind=kind,
+    async def go() -> tuple[str, ApiToken]:
+        async with local_ports(temporal=False) as ports:
+            return await issue_token(
+                ports,
+                local_operator(tenant),
                 tenant_id=tenant,
                 subject=user,
-                now=datetime.now(UTC),
-                ttl_seconds=ttl_days * 86_400,
+                kind=kind,
+                ttl_days=ttl_days,
             )
-            await store.put_api_token(record)
-        finally:
-            await store.close()
-        return record.expires_at.isoformat()
 
-    expires = run(go())
+    token, record = run(go())
+    expires = record.expires_at.isoformat()
     if as_json:
         emit_json({"token": token, "kind": kind.value, "expires_at": expires, "user": user})
     else:
@@ -59,18 +53,25 @@ def issue(
 
 @app.command("revoke")
 def revoke(
+    tenant: Tenant,
     token: Annotated[str, typer.Option("--token", help="The token, or its sha256 hash.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Revoke a token at once."""
-    digest = token if len(token) == 64 and not token.startswith("sg_") else hash_token(token)
+    """Revoke a token of the tenant at once (an audit event of the tenant)."""
+    from app.tokens import revoke_token
 
-    async def go() -> bool:
-        store = open_store(Settings.from_env())
-        try:
-            return await store.revoke_api_token(digest, datetime.now(UTC)) is not None
-        finally:
-            await store.close()
+    async def go() -> tuple[ApiToken, bool]:
+        async with local_ports(temporal=False) as ports:
+            return await revoke_token(ports, local_operator(tenant), tenant_id=tenant, token=token)
 
-    if not run(go()):
-        fail("token: unknown token")
-    typer.echo("revoked")
+    revoked, now = run(go())
+    if as_json:
+        emit_json(
+            {
+                "user": revoked.subject,
+                "revoked_at": revoked.revoked_at.isoformat() if revoked.revoked_at else None,
+                "changed": now,
+            }
+        )
+    else:
+        typer.echo("revoked" if now else f"already revoked at {revoked.revoked_at}")

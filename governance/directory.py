@@ -19,13 +19,15 @@ EVENT_TYPE = "directory.approver_roles_set"
 
 
 class ApproverRoles(BaseModel):
-    """One person's entry: the roles they hold in the tenant, each once, in a stable order."""
+    """One person's entry: the roles they hold in the tenant, each once, in a stable order. No
+    role at all is an entry too: a person the tenant knows (who may request, and hold a personal
+    token) but who approves nothing."""
 
     model_config = ConfigDict(frozen=True)
 
     tenant_id: Identifier
     user: Identifier
-    roles: list[Role] = Field(min_length=1, max_length=len(Role))
+    roles: list[Role] = Field(max_length=len(Role))
 
     @field_validator("roles")
     @classmethod

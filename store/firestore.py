@@ -17,18 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import datetime
 from typing import Any
 
 from google.cloud import firestore
-from google.cloud.firestore_v1.base_query import FieldFilter
 
-from governance.audit_chain import AuditHead, same_event
+from governance.audit_chain import AuditHead
 from governance.chain import ChainSlot
 from governance.checkpoint import Checkpoint
 from governance.errors import RecordConflict
-from governance.identity import ApiToken
-from governance.live import ConfirmationToken, TokenRefused, redeem
 from governance.policy import PromotionPolicy, load_stored_policy
 from governance.policy_change import PolicyProposal, ProposalDecision
 from governance.promotion import request_update_applies
@@ -42,13 +38,12 @@ from governance.records import (
 from governance.report import EligibilityReport
 from governance.risk_events import StoredRiskEvent
 from governance.risk_queue import RiskEventRef
-from governance.roles import Role
 from governance.stage_change import (
     StageChange,
 )
 from settings import Settings
 from store import firestore_audit, firestore_commit, firestore_onboard, firestore_policy, paths
-from store.firestore_audit import append_audit, head_of, head_ref
+from store.firestore_audit import append_audit, head_of, head_ref, write_with_audit
 from store.firestore_docs import (
     POSITION,
     audit_of,
@@ -59,16 +54,14 @@ from store.firestore_docs import (
     unpositioned,
 )
 from store.firestore_fleet import FirestoreFleet
+from store.firestore_identity import FirestoreIdentity
 from store.firestore_project import firestore_project
 
 CREATE_RACE = firestore_commit.CREATE_RACE
 AUDIT_ATTEMPTS = firestore_commit.AUDIT_ATTEMPTS
 
 
-class FirestoreStore(FirestoreFleet):
-    def __init__(self, client: firestore.AsyncClient):
-        self.client = client
-
+class FirestoreStore(FirestoreFleet, FirestoreIdentity):
     @classmethod
     def for_emulator(cls, host: str, project: str) -> FirestoreStore:
         os.environ["FIRESTORE_EMULATOR_HOST"] = host  # read by the Google client
@@ -80,38 +73,6 @@ class FirestoreStore(FirestoreFleet):
         if settings.firestore_emulator_host:
             return cls.for_emulator(settings.firestore_emulator_host, project)
         return cls(firestore.AsyncClient(project=project))
-
-    # -- plumbing -------------------------------------------------------------------------
-    async def _get(self, path: str) -> dict[str, Any] | None:
-        snap = await self.client.document(path).get()
-        return snap.to_dict() if snap.exists else None
-
-    async def _set(self, path: str, data: dict[str, Any], merge: bool = False) -> None:
-        await self.client.document(path).set(data, merge=merge)
-
-    async def _create(self, path: str, data: dict[str, Any]) -> bool:
-        """Create-only; False when the document already exists."""
-        try:
-            await self.client.document(path).create(data)
-        except CREATE_RACE:
-            return False
-        return True
-
-    async def _get_all(self, *paths_: str) -> list[dict[str, Any] | None]:
-        """Several documents in one round trip, in the order asked."""
-        refs = [self.client.document(p) for p in paths_]
-        found = {snap.reference.path: snap async for snap in self.client.get_all(refs)}
-        return [
-            (found[r.path].to_dict() if r.path in found and found[r.path].exists else None)
-            for r in refs
-        ]
-
-    async def _list(self, collection: str, **equal: Any) -> list[dict[str, Any]]:
-        query: Any = self.client.collection(collection)
-        for field, value in equal.items():
-            if value is not None:
-                query = query.where(filter=FieldFilter(field, "==", value))
-        return [snap.to_dict() async for snap in query.stream()]
 
     # -- policy ---------------------------------------------------------------------------
     async def get_policy(self, tenant_id: str) -> PromotionPolicy | None:
@@ -290,33 +251,7 @@ class FirestoreStore(FirestoreFleet):
 
     # -- audit ----------------------------------------------------------------------------
     async def append_audit_event(self, event: AuditEvent) -> None:
-        await self._with_audit(event, {})
-
-    async def _with_audit(self, event: AuditEvent, documents: dict[str, dict[str, Any]]) -> None:
-        """`event` linked into its tenant's chain and `documents` set (path: fields), in one
-        batch; a retry of one whose event is stored writes nothing (a later change stands)."""
-        t = event.tenant_id
-        for _ in range(AUDIT_ATTEMPTS):
-            stored, head = await self._get_all(
-                paths.audit_event(t, event.event_id), paths.audit_head(t)
-            )
-            if stored is not None:
-                if not same_event(audit_of(stored), event):
-                    raise RecordConflict(
-                        f"a different audit event already exists under id {event.event_id}",
-                        field="event_id",
-                    )
-                return
-            batch = self.client.batch()
-            append_audit(self.client, batch, t, [event], head_of(head))
-            for path, data in documents.items():
-                batch.set(self.client.document(path), data)
-            try:
-                await batch.commit()
-                return
-            except CREATE_RACE:
-                await firestore_commit.back_off()
-        raise firestore_audit.contention()
+        await write_with_audit(self.client, event, {})
 
     async def get_audit_event(self, tenant_id: str, event_id: str) -> AuditEvent | None:
         data = await self._get(paths.audit_event(tenant_id, event_id))
@@ -339,24 +274,6 @@ class FirestoreStore(FirestoreFleet):
     async def list_checkpoints(self, tenant_id: str) -> list[Checkpoint]:
         return await firestore_audit.list_checkpoints(self.client, tenant_id)
 
-    # -- approver directory ---------------------------------------------------------------
-    async def put_approver(
-        self, tenant_id: str, user: str, roles: list[Role], event: AuditEvent | None = None
-    ) -> None:
-        data = {"user": user, "roles": sorted({Role(r).value for r in roles})}
-        if event is None:
-            await self._set(paths.approver(tenant_id, user), data)
-        else:
-            await self._with_audit(event, {paths.approver(tenant_id, user): data})
-
-    async def get_approver_roles(self, tenant_id: str, user: str) -> list[Role] | None:
-        data = await self._get(paths.approver(tenant_id, user))
-        return [Role(r) for r in data["roles"]] if data else None
-
-    async def list_approvers(self, tenant_id: str) -> dict[str, list[Role]]:
-        docs = sorted(await self._list(paths.approvers(tenant_id)), key=lambda d: d["user"])
-        return {d["user"]: [Role(r) for r in d["roles"]] for d in docs}
-
     # -- evaluation reports ---------------------------------------------------------------
     async def put_evaluation_report(self, tenant_id: str, report: EligibilityReport) -> str:
         metrics_hash = report.metrics_hash
@@ -368,46 +285,6 @@ class FirestoreStore(FirestoreFleet):
     ) -> EligibilityReport | None:
         data = await self._get(paths.evaluation_report(tenant_id, metrics_hash))
         return report_of(data) if data is not None else None
-
-    # -- tokens ---------------------------------------------------------------------------
-    async def put_confirmation_token(self, token: ConfirmationToken) -> None:
-        path = paths.confirmation_token(token.tenant_id, token.token_hash)
-        if not await self._create(path, token.model_dump(mode="json")):
-            raise RecordConflict("confirmation token already issued", field="token")
-
-    async def redeem_confirmation_token(
-        self, tenant_id: str, token_hash: str, request_id: str, user: str, now: datetime
-    ) -> ConfirmationToken:
-        path = paths.confirmation_token(tenant_id, token_hash)
-        data = await self._get(path)
-        stored = ConfirmationToken.model_validate(data) if data else None
-        redeemed = redeem(stored, request_id=request_id, user=user, now=now)
-        if redeemed == stored:
-            return redeemed  # a retry of this very redemption
-        # Single use under races: only one create of the marker can succeed.
-        marker = paths.confirmation_redemption(tenant_id, token_hash)
-        mine = {"redeemed_at": now.isoformat(), "user": user, "request_id": request_id}
-        if not await self._create(marker, mine) and await self._get(marker) != mine:
-            raise TokenRefused("confirmation token already used", field="confirmation_token")
-        await self._set(path, redeemed.model_dump(mode="json"))
-        return redeemed
-
-    async def put_api_token(self, token: ApiToken) -> None:
-        if not await self._create(paths.api_token(token.token_hash), token.model_dump(mode="json")):
-            raise RecordConflict("token already exists", field="token")
-
-    async def get_api_token(self, token_hash: str) -> ApiToken | None:
-        data = await self._get(paths.api_token(token_hash))
-        return ApiToken.model_validate(data) if data else None
-
-    async def revoke_api_token(self, token_hash: str, now: datetime) -> ApiToken | None:
-        token = await self.get_api_token(token_hash)
-        if token is None:
-            return None
-        if token.revoked_at is None:
-            token = token.model_copy(update={"revoked_at": now})
-            await self._set(paths.api_token(token_hash), token.model_dump(mode="json"))
-        return token
 
     # -- system status --------------------------------------------------------------------
     async def get_system_status(self) -> dict[str, Any]:

@@ -15,18 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from governance.audit_chain import AuditHead, link
+from governance.audit_chain import AuditHead, link, same_event
 from governance.checkpoint import Checkpoint
 from governance.errors import PreconditionFailed, RecordConflict
 from governance.records import AuditEvent
 from store import paths
-from store.firestore_docs import audit_doc
+from store.firestore_docs import audit_doc, audit_of
+from store.firestore_rpc import rpc_for
 from store.firestore_writes import Writes
 
 CHECKPOINT_JSON = "checkpoint_json"  # stored as text: it reads back exactly as signed
@@ -122,3 +123,32 @@ async def list_checkpoints(client: firestore.AsyncClient, tenant_id: str) -> lis
     ]
     docs.sort(key=lambda d: int(d["sequence"]))
     return [Checkpoint.model_validate_json(d[CHECKPOINT_JSON]) for d in docs]
+
+
+async def write_with_audit(
+    client: firestore.AsyncClient, event: AuditEvent, documents: Mapping[str, dict[str, Any]]
+) -> None:
+    """`event` linked into its tenant's chain and `documents` set (path: JSON-shaped fields),
+    in one batch; a retry of one whose event is stored writes nothing (a later change stands)."""
+    t = event.tenant_id
+    event_path, head_path = paths.audit_event(t, event.event_id), paths.audit_head(t)
+    for _ in range(AUDIT_ATTEMPTS):
+        found = await rpc_for(client).read([event_path, head_path])
+        stored, head = found[event_path], found[head_path]
+        if stored is not None:
+            if not same_event(audit_of(stored.data), event):
+                raise RecordConflict(
+                    f"a different audit event already exists under id {event.event_id}",
+                    field="event_id",
+                )
+            return
+        batch = Writes(client)
+        append_audit(client, batch, t, [event], head_of(head.data if head else None))
+        for path, data in documents.items():
+            batch.set(path, data)
+        try:
+            await batch.commit()
+            return
+        except CREATE_RACE:
+            await back_off()
+    raise contention()

@@ -162,9 +162,18 @@ class IdentityStore(Protocol):
     async def redeem_confirmation_token(
         self, tenant_id: str, token_hash: str, request_id: str, user: str, now: datetime
     ) -> ConfirmationToken: ...
-    async def put_api_token(self, token: ApiToken) -> None: ...
+    async def put_api_token(self, token: ApiToken, event: AuditEvent | None = None) -> None:
+        """Create-only (RecordConflict if the hash is stored); with `event`, in the same
+        transaction."""
+        ...
+
     async def get_api_token(self, token_hash: str) -> ApiToken | None: ...
-    async def revoke_api_token(self, token_hash: str, now: datetime) -> ApiToken | None: ...
+    async def revoke_api_token(
+        self, token_hash: str, now: datetime, event: AuditEvent | None = None
+    ) -> ApiToken | None:
+        """The token as revoked (None: unknown). Revoking it the first time writes `event` in
+        the same transaction; a token revoked already is returned as it is, nothing written."""
+        ...
 
 
 class SystemStatusStore(Protocol):

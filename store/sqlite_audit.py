@@ -16,7 +16,7 @@ from governance.checkpoint import Checkpoint
 from governance.errors import RecordConflict
 from governance.records import AuditEvent
 from store import paths
-from store.sqlite_tokens import SqliteTokens
+from store.sqlite_base import SqliteBase
 
 
 @dataclass
@@ -31,7 +31,7 @@ class HeldHead:
     moved: bool = False
 
 
-class SqliteAudit(SqliteTokens):
+class SqliteAudit(SqliteBase):
     # -- audit ----------------------------------------------------------------------------
     def _insert_audit(
         self, conn: sqlite3.Connection, event: AuditEvent, held: HeldHead | None = None

@@ -23,10 +23,10 @@ from governance.policy_change import (
 )
 from governance.records import AuditEvent
 from store import paths
-from store.sqlite_audit import SqliteAudit
+from store.sqlite_tokens import SqliteTokens
 
 
-class SqlitePolicy(SqliteAudit):
+class SqlitePolicy(SqliteTokens):
     """Policy versions (hash-chained) and governed proposals; audit events through the store's
     one audit writer, `SqliteAudit._insert_audit`."""
 
@@ -104,7 +104,7 @@ class SqlitePolicy(SqliteAudit):
     def _proposal(
         conn: sqlite3.Connection, tenant_id: str, proposal_id: str
     ) -> PolicyProposal | None:
-        data = SqliteAudit._get(conn, paths.policy_proposal(tenant_id, proposal_id))
+        data = SqliteTokens._get(conn, paths.policy_proposal(tenant_id, proposal_id))
         if data is None:
             return None
         rows = conn.execute(

@@ -8,11 +8,12 @@ from datetime import datetime
 from governance.errors import RecordConflict
 from governance.identity import ApiToken
 from governance.live import ConfirmationToken, redeem
+from governance.records import AuditEvent
 from store import paths
-from store.sqlite_base import SqliteBase
+from store.sqlite_audit import SqliteAudit
 
 
-class SqliteTokens(SqliteBase):
+class SqliteTokens(SqliteAudit):
     # -- LIVE confirmation tokens ---------------------------------------------------------
     async def put_confirmation_token(self, token: ConfirmationToken) -> None:
         path = paths.confirmation_token(token.tenant_id, token.token_hash)
@@ -40,13 +41,15 @@ class SqliteTokens(SqliteBase):
         return await self._run(write, write=True)
 
     # -- API tokens -------------------------------------------------------------------------
-    async def put_api_token(self, token: ApiToken) -> None:
+    async def put_api_token(self, token: ApiToken, event: AuditEvent | None = None) -> None:
         path = paths.api_token(token.token_hash)
 
         def write(conn: sqlite3.Connection) -> None:
             if self._get(conn, path) is not None:
                 raise RecordConflict("token already exists", field="token")
             self._set(conn, path, token.model_dump(mode="json"))
+            if event is not None:
+                self._insert_audit(conn, event)
 
         await self._run(write, write=True)
 
@@ -54,7 +57,9 @@ class SqliteTokens(SqliteBase):
         data = await self._run(lambda c: self._get(c, paths.api_token(token_hash)))
         return ApiToken.model_validate(data) if data else None
 
-    async def revoke_api_token(self, token_hash: str, now: datetime) -> ApiToken | None:
+    async def revoke_api_token(
+        self, token_hash: str, now: datetime, event: AuditEvent | None = None
+    ) -> ApiToken | None:
         path = paths.api_token(token_hash)
 
         def write(conn: sqlite3.Connection) -> ApiToken | None:
@@ -65,6 +70,8 @@ class SqliteTokens(SqliteBase):
             if token.revoked_at is None:
                 token = token.model_copy(update={"revoked_at": now})
                 self._set(conn, path, token.model_dump(mode="json"))
+                if event is not None:
+                    self._insert_audit(conn, event)
             return token
 
         return await self._run(write, write=True)

@@ -123,6 +123,7 @@ ENTRY_POINTS = [
     "cli/evidence.py",
     "cli/history.py",
     "cli/users.py",
+    "cli/tokens.py",
 ]
 INPUT_PARSERS = {
     "check_json",

@@ -176,6 +176,34 @@ def test_users_directory(tmp_path: Path) -> None:
     refused(sg(tmp_path, *add, "carol/../bob", "--role", "risk_approver"), "user", "pattern")
 
 
+def test_tokens_issue_and_revoke(tmp_path: Path) -> None:
+    tokens = ("tokens", "issue", "--tenant", "demo", "--user")
+    ok(
+        sg(
+            tmp_path,
+            "users",
+            "add",
+            "--tenant",
+            "demo",
+            "--user",
+            "bob",
+            "--role",
+            "ops_approver",
+            "--json",
+        )
+    )
+    issued = ok(sg(tmp_path, *tokens, "bob", "--ttl-days", "2", "--json"))
+    assert issued["token"].startswith("sg_") and issued["kind"] == "personal", issued
+    # A personal token only for someone in the directory; a service token for a system.
+    refused(sg(tmp_path, *tokens, "zed"), "user", "approver directory")
+    assert ok(sg(tmp_path, *tokens, "risk-engine", "--service", "--json"))["kind"] == "service"
+    revoke = ("tokens", "revoke", "--tenant", "demo", "--token")
+    assert ok(sg(tmp_path, *revoke, issued["token"], "--json"))["changed"] is True
+    again = sg(tmp_path, *revoke, issued["token"])
+    assert again.returncode == 0 and "already revoked" in again.stdout, again.stderr
+    refused(sg(tmp_path, *revoke, "sg_not-issued"), "token", "unknown token")
+
+
 def test_configuration_from_the_environment(tmp_path: Path) -> None:
     elsewhere = tmp_path / "db" / "other.db"
     sg(

@@ -18,6 +18,7 @@ from governance.registration import strategy_registration
 from governance.risk_events import RiskEventKind, StoredRiskEvent
 from governance.roles import Role
 from governance.stages import LifecycleStage as S
+from governance.token_events import token_issued, token_revoked
 from store.port import GovernanceStore
 from tests.store_contract.helpers import NOW, change, registered, sample_report, unchained_all
 
@@ -260,6 +261,32 @@ async def test_api_tokens(store: GovernanceStore, tenant: str) -> None:
     again = await store.revoke_api_token(hash_token(secret), NOW + timedelta(1))
     assert again == revoked  # the first revocation time stays
     assert await store.revoke_api_token(hash_token("unknown"), NOW) is None
+
+
+async def test_a_token_and_its_audit_event_land_together(
+    store: GovernanceStore, tenant: str
+) -> None:
+    secret = f"t0k-audited-{tenant}"
+    api = new_token_record(
+        token=secret,
+        kind=TokenKind.SERVICE,
+        tenant_id=tenant,
+        subject="risk",
+        now=NOW,
+        ttl_seconds=60,
+    )
+    issued = token_issued(api, by="ops", event_id="tok-1")
+    await store.put_api_token(api, issued)
+    assert await store.get_api_token(api.token_hash) == api
+    with pytest.raises(RecordConflict):  # the hash is stored: neither the token nor an event
+        await store.put_api_token(api, token_issued(api, by="ops", event_id="tok-2"))
+    revoked = token_revoked(api, by="ops", at=NOW, event_id="tok-3")
+    assert (await store.revoke_api_token(api.token_hash, NOW, revoked)) is not None
+    # Revoked already: returned as it is, and the second revocation's event is not written.
+    late = token_revoked(api, by="ops", at=NOW + timedelta(1), event_id="tok-4")
+    again = await store.revoke_api_token(api.token_hash, NOW + timedelta(1), late)
+    assert again is not None and again.revoked_at == NOW
+    assert [e.event_id for e in await store.list_audit_events(tenant)] == ["tok-1", "tok-3"]
 
 
 async def test_confirmation_tokens_are_single_use(store: GovernanceStore, tenant: str) -> None:
