@@ -178,20 +178,8 @@ def test_users_directory(tmp_path: Path) -> None:
 
 def test_tokens_issue_and_revoke(tmp_path: Path) -> None:
     tokens = ("tokens", "issue", "--tenant", "demo", "--user")
-    ok(
-        sg(
-            tmp_path,
-            "users",
-            "add",
-            "--tenant",
-            "demo",
-            "--user",
-            "bob",
-            "--role",
-            "ops_approver",
-            "--json",
-        )
-    )
+    directory = ("users", "add", "--tenant", "demo", "--user")
+    ok(sg(tmp_path, *directory, "bob", "--role", "ops_approver", "--json"))
     issued = ok(sg(tmp_path, *tokens, "bob", "--ttl-days", "2", "--json"))
     assert issued["token"].startswith("sg_") and issued["kind"] == "personal", issued
     # A personal token only for someone in the directory; a service token for a system.
