@@ -64,14 +64,14 @@ def revoke(
         async with local_ports(temporal=False) as ports:
             return await revoke_token(ports, local_operator(tenant), tenant_id=tenant, token=token)
 
-    revoked, now = run(go())
+    revoked, changed = run(go())
     if as_json:
         emit_json(
             {
                 "user": revoked.subject,
                 "revoked_at": revoked.revoked_at.isoformat() if revoked.revoked_at else None,
-                "changed": now,
+                "changed": changed,
             }
         )
     else:
-        typer.echo("revoked" if now else f"already revoked at {revoked.revoked_at}")
+        typer.echo("revoked" if changed else f"already revoked at {revoked.revoked_at}")
