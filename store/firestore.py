@@ -251,7 +251,7 @@ class FirestoreStore(FirestoreFleet, FirestoreIdentity):
 
     # -- audit ----------------------------------------------------------------------------
     async def append_audit_event(self, event: AuditEvent) -> None:
-        await write_with_audit(self.client, event, {})
+        await write_with_audit(self.client, event)
 
     async def get_audit_event(self, tenant_id: str, event_id: str) -> AuditEvent | None:
         data = await self._get(paths.audit_event(tenant_id, event_id))

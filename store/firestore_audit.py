@@ -23,7 +23,7 @@ from google.cloud import firestore
 
 from governance.audit_chain import AuditHead, link, same_event
 from governance.checkpoint import Checkpoint
-from governance.errors import PreconditionFailed, RecordConflict
+from governance.errors import GovernanceError, PreconditionFailed, RecordConflict
 from governance.records import AuditEvent
 from store import paths
 from store.firestore_docs import audit_doc, audit_of
@@ -90,31 +90,13 @@ async def put_checkpoint(
 ) -> None:
     """Create-only under its sequence, in one batch with its audit event."""
     body = checkpoint.body
-    ref = client.document(paths.checkpoint(body.tenant_id, body.sequence))
     data = {"sequence": body.sequence, CHECKPOINT_JSON: checkpoint.model_dump_json()}
-    for _ in range(AUDIT_ATTEMPTS):
-        snaps = {
-            s.reference.path: s
-            async for s in client.get_all([ref, head_ref(client, body.tenant_id)])
-        }
-        found, head = (snaps.get(r.path) for r in (ref, head_ref(client, body.tenant_id)))
-        if found is not None and found.exists:
-            raise RecordConflict(f"checkpoint #{body.sequence} already exists", field="checkpoint")
-        batch = client.batch()
-        append_audit(
-            client,
-            batch,
-            body.tenant_id,
-            [event],
-            head_of(head.to_dict() if head and head.exists else None),
-        )
-        batch.create(ref, data)
-        try:
-            await batch.commit()
-            return
-        except CREATE_RACE:
-            await back_off()
-    raise contention()
+    await write_with_audit(
+        client,
+        event,
+        creates={paths.checkpoint(body.tenant_id, body.sequence): data},
+        taken=RecordConflict(f"checkpoint #{body.sequence} already exists", field="checkpoint"),
+    )
 
 
 async def list_checkpoints(client: firestore.AsyncClient, tenant_id: str) -> list[Checkpoint]:
@@ -126,14 +108,24 @@ async def list_checkpoints(client: firestore.AsyncClient, tenant_id: str) -> lis
 
 
 async def write_with_audit(
-    client: firestore.AsyncClient, event: AuditEvent, documents: Mapping[str, dict[str, Any]]
+    client: firestore.AsyncClient,
+    event: AuditEvent,
+    *,
+    sets: Mapping[str, dict[str, Any]] | None = None,
+    creates: Mapping[str, dict[str, Any]] | None = None,
+    taken: GovernanceError | None = None,
 ) -> None:
-    """`event` linked into its tenant's chain and `documents` set (path: JSON-shaped fields),
-    in one batch; a retry of one whose event is stored writes nothing (a later change stands)."""
+    """`event` linked into its tenant's chain with the documents of `sets` (path: JSON-shaped
+    fields, replaced) and of `creates` (create-only: if one exists, `taken` is raised and
+    nothing is written), in one batch after one read. A retry of one whose event is stored
+    writes nothing (a later change stands)."""
     t = event.tenant_id
     event_path, head_path = paths.audit_event(t, event.event_id), paths.audit_head(t)
+    creates, sets = creates or {}, sets or {}
     for _ in range(AUDIT_ATTEMPTS):
-        found = await rpc_for(client).read([event_path, head_path])
+        found = await rpc_for(client).read([event_path, head_path, *creates])
+        if taken is not None and any(found[p] is not None for p in creates):
+            raise taken
         stored, head = found[event_path], found[head_path]
         if stored is not None:
             if not same_event(audit_of(stored.data), event):
@@ -144,11 +136,13 @@ async def write_with_audit(
             return
         batch = Writes(client)
         append_audit(client, batch, t, [event], head_of(head.data if head else None))
-        for path, data in documents.items():
+        for path, data in creates.items():
+            batch.create(path, data)
+        for path, data in sets.items():
             batch.set(path, data)
         try:
             await batch.commit()
             return
         except CREATE_RACE:
-            await back_off()
+            await back_off()  # another writer took the chain position, or a create: read again
     raise contention()

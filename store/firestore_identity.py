@@ -26,7 +26,7 @@ class FirestoreIdentity(FirestoreBase):
         if event is None:
             await self._set(paths.approver(tenant_id, user), data)
         else:
-            await write_with_audit(self.client, event, {paths.approver(tenant_id, user): data})
+            await write_with_audit(self.client, event, sets={paths.approver(tenant_id, user): data})
 
     async def get_approver_roles(self, tenant_id: str, user: str) -> list[Role] | None:
         data = await self._get(paths.approver(tenant_id, user))
@@ -65,9 +65,8 @@ class FirestoreIdentity(FirestoreBase):
             if not await self._create(path, data):
                 raise RecordConflict("token already exists", field="token")
             return
-        if await self._get(path) is not None:
-            raise RecordConflict("token already exists", field="token")
-        await write_with_audit(self.client, event, {path: data})
+        taken = RecordConflict("token already exists", field="token")
+        await write_with_audit(self.client, event, creates={path: data}, taken=taken)
 
     async def get_api_token(self, token_hash: str) -> ApiToken | None:
         data = await self._get(paths.api_token(token_hash))
@@ -85,5 +84,5 @@ class FirestoreIdentity(FirestoreBase):
             if event is None:
                 await self._set(path, data)
             else:
-                await write_with_audit(self.client, event, {path: data})
+                await write_with_audit(self.client, event, sets={path: data})
         return token
