@@ -22,7 +22,7 @@ COPY api api
 COPY cli cli
 COPY reports reports
 COPY --from=ui-assets /ui/node_modules/uplot/dist /app/ui-assets/uplot
-COPY worker.py settings.py logging_setup.py tracing_setup.py cpu_tuning.py ./
+COPY worker.py settings.py logging_setup.py tracing_setup.py cpu_tuning.py malloc_tuning.py data_dirs.py ./
 RUN pip install --no-cache-dir . && useradd --system stratgate
 USER stratgate
 ENV STRATGATE_HOME=/var/lib/stratgate \

@@ -13,6 +13,13 @@ Zen 4 is AMD family 25 with AVX-512 (Zen 3, the same family, has none; Zen 5 is 
 does not need this). A `NPY_DISABLE_CPU_FEATURES` already set (even empty) is the operator's
 choice and left alone. Results do not depend on it (sorts are exact); the kept per-day summaries
 are keyed by the CPU features NumPy uses anyway (evidence.partials.code_version).
+
+OpenBLAS, which NumPy carries, starts a thread per core when NumPy is imported, and those threads
+spin before they sleep: about 90 ms of CPU on this 2-core machine in every process, most of a
+second core while the imports run. stratgate never calls BLAS on a hot path (the IC's dot
+products are einsum, governance.metrics.ranking) and does its parallel work on its own threads
+(two summarisers, evidence.partials), so every entry point asks OpenBLAS for one thread
+(`OPENBLAS_NUM_THREADS=1`), unless the operator chose a count (it, or `OMP_NUM_THREADS`).
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from pathlib import Path
 
 SWITCH = "NPY_DISABLE_CPU_FEATURES"
 AVX512_TARGETS = "X86_V4 AVX512_ICL AVX512_SPR"
+# What OpenBLAS reads for its thread count, first to last.
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 
 
 def is_zen4(cpuinfo: str) -> bool:
@@ -41,7 +50,7 @@ def is_zen4(cpuinfo: str) -> bool:
     )
 
 
-def apply(
+def sorts_off(
     cpuinfo: Path = Path("/proc/cpuinfo"),
     environ: MutableMapping[str, str] = os.environ,
     modules: Mapping[str, object] = sys.modules,
@@ -58,6 +67,22 @@ def apply(
         return False
     environ[SWITCH] = AVX512_TARGETS  # children (`stratgate up`'s worker) inherit it too
     return True
+
+
+def one_blas_thread(
+    environ: MutableMapping[str, str] = os.environ, modules: Mapping[str, object] = sys.modules
+) -> bool:
+    """Ask OpenBLAS for one thread, if NumPy is not imported yet (OpenBLAS reads it when it is
+    loaded) and no thread count is set. Returns whether it did."""
+    if "numpy" in modules or any(name in environ for name in BLAS_THREADS):
+        return False
+    environ[BLAS_THREADS[0]] = "1"  # inherited by children too
+    return True
+
+
+def apply() -> None:
+    sorts_off()
+    one_blas_thread()
 
 
 apply()

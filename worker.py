@@ -28,6 +28,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 import cpu_tuning  # noqa: F401  (first: NumPy reads its CPU switch when first imported)
+import malloc_tuning  # noqa: F401  (before NumPy allocates: glibc keeps freed arrays)
 import tracing_setup
 from activities.checkpoint import CheckpointActivities
 from activities.commit import CommitActivities

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 import cpu_tuning  # noqa: F401  (first: NumPy reads its CPU switch when first imported)
+import malloc_tuning  # noqa: F401  (before NumPy allocates: glibc keeps freed arrays)
 import tracing_setup
 from api import errors, observability, ui
 from api.body_guard import BodyGuard

@@ -39,18 +39,18 @@ def test_apply_sets_the_switch_on_zen4_only_and_keeps_an_operators(tmp_path: Pat
     zen4.write_text(cpuinfo("AuthenticAMD", 25, "avx2 avx512f"))
     intel.write_text(cpuinfo("GenuineIntel", 6, "avx2 avx512f"))
     env: dict[str, str] = {}
-    assert cpu_tuning.apply(zen4, env, {}) is True
+    assert cpu_tuning.sorts_off(zen4, env, {}) is True
     assert env == {cpu_tuning.SWITCH: cpu_tuning.AVX512_TARGETS}
     env = {}
-    assert cpu_tuning.apply(intel, env, {}) is False and env == {}
-    assert cpu_tuning.apply(tmp_path / "absent", env, {}) is False and env == {}
+    assert cpu_tuning.sorts_off(intel, env, {}) is False and env == {}
+    assert cpu_tuning.sorts_off(tmp_path / "absent", env, {}) is False and env == {}
     # The operator's own value, even an empty one, is left as it is.
     for own in ("AVX512_SPR", ""):
         env = {cpu_tuning.SWITCH: own}
-        assert cpu_tuning.apply(zen4, env, {}) is False and env == {cpu_tuning.SWITCH: own}
+        assert cpu_tuning.sorts_off(zen4, env, {}) is False and env == {cpu_tuning.SWITCH: own}
     # Too late once NumPy is imported: it read its switch then.
     env = {}
-    assert cpu_tuning.apply(zen4, env, {"numpy": object()}) is False and env == {}
+    assert cpu_tuning.sorts_off(zen4, env, {"numpy": object()}) is False and env == {}
 
 
 def test_the_entry_points_import_it_before_numpy() -> None:
@@ -68,3 +68,35 @@ def test_the_entry_points_import_it_before_numpy() -> None:
         check=True,
     )
     assert out.stdout.split() == ["AVX512_SPR", "False"]
+
+
+def test_one_blas_thread_unless_the_operator_chose_a_count() -> None:
+    env: dict[str, str] = {}
+    assert cpu_tuning.one_blas_thread(env, {}) is True and env == {"OPENBLAS_NUM_THREADS": "1"}
+    for name in cpu_tuning.BLAS_THREADS:
+        env = {name: "4"}
+        assert cpu_tuning.one_blas_thread(env, {}) is False and env == {name: "4"}
+    env = {}
+    assert cpu_tuning.one_blas_thread(env, {"numpy": object()}) is False and env == {}
+
+
+def _threads_after_numpy(**env: str) -> int:
+    """OS threads of a fresh process that imported `cli.main` and then NumPy (OpenBLAS's own
+    threads start when NumPy loads it)."""
+    code = "import cli.main, numpy, os; print(len(os.listdir('/proc/self/task')))"
+    base = {k: v for k, v in os.environ.items() if k not in cpu_tuning.BLAS_THREADS}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**base, "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="Linux: threads in /proc")
+def test_numpy_starts_no_blas_threads_in_an_entry_point() -> None:
+    assert _threads_after_numpy() == 1
+    # The operator's count is kept: OpenBLAS then starts its threads (the main thread is one).
+    assert _threads_after_numpy(OPENBLAS_NUM_THREADS="2") == 2
