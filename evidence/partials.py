@@ -42,7 +42,7 @@ import pyarrow as pa
 import governance.metrics.ranking
 import governance.metrics.signal_days
 import governance.metrics.signal_quality
-from evidence import signal_scan
+from evidence import arrow_numpy, signal_scan
 from evidence.signal_scan import DayRows, SignalFile, columns_of, count_after, merge_days
 from governance.evidence_columns import NS_PER_DAY
 from governance.metrics.signal_days import COUNTS, DayStats, day_stats
@@ -54,8 +54,8 @@ IN_FLIGHT = 2  # days summarised at once while the next row group is read: bound
 # Files summarised at once in a process, whatever the number of evaluations running: the work
 # is CPU-bound (two cores), and this bounds a worker's memory for any number of activities.
 SUMMARISING = threading.BoundedSemaphore(2)
-# One summariser per folder in a process: a second asker (an evaluation, or the CLI's prefetch
-# started before its imports) waits for the first instead of summarising the same file again.
+# One summariser per folder in a process: a second asker (another evaluation of the strategy, in
+# a worker's activities) waits for the first instead of summarising the same file again.
 _FOLDER_LOCKS: dict[Path, threading.Lock] = {}
 _LOCKS_LOCK = threading.Lock()
 
@@ -74,6 +74,7 @@ def code_version() -> str:
         governance.metrics.signal_quality,
         governance.metrics.ranking,
         signal_scan,
+        arrow_numpy,
     ):
         digest.update(Path(str(module.__file__)).read_bytes())
     digest.update(Path(__file__).read_bytes())

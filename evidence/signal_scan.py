@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from evidence import arrow_numpy
 from governance.evidence_columns import NS_PER_DAY, UNREPORTED
 from governance.metrics.signal_days import FLAGS
 from governance.metrics.signal_quality import ACTION_SIGN
@@ -47,10 +48,11 @@ class DayRows:
 
 
 def _ts_ns(column: pa.ChunkedArray | pa.Array) -> Array:
-    if pa.types.is_timestamp(column.type):
+    if pa.types.is_timestamp(column.type) and column.type.unit != "ns":
         column = column.cast(pa.timestamp("ns", tz=column.type.tz))
-        return np.asarray(column.to_numpy()).view(np.int64)
-    return np.asarray(column.to_numpy(), dtype=np.int64)
+    if column.null_count or arrow_numpy.number_dtype(column.type) is None:
+        return np.asarray(column.to_numpy(), dtype=np.int64)  # refused at ingest; Arrow's way
+    return np.asarray(arrow_numpy.numbers(column, 0), dtype=np.int64)
 
 
 def _direction(score: Array, action: pa.ChunkedArray | pa.Array) -> Array:
@@ -66,7 +68,7 @@ def _direction(score: Array, action: pa.ChunkedArray | pa.Array) -> Array:
             chunk = chunk.dictionary_encode()
         # A sign per distinct action (HOLD and unknown ones: 0), the last slot for nulls.
         table = np.array([ACTION_SIGN.get(v, 0.0) for v in chunk.dictionary.to_pylist()] + [0.0])
-        codes = chunk.indices.fill_null(len(table) - 1).to_numpy(zero_copy_only=False)
+        codes = arrow_numpy.numbers(chunk.indices, len(table) - 1)
         signs.append(table[codes])
     by_action = np.concatenate(signs) if signs else np.zeros(0)
     out[unscored] = by_action[unscored]
@@ -82,11 +84,10 @@ def columns_of(table: pa.Table) -> dict[str, Array]:
     for name in FLOATS:
         out[name] = _floats(table.column(name))
     for name in BOOLS:
-        out[name] = np.asarray(table.column(name).fill_null(False).to_numpy(), dtype=bool)
+        out[name] = arrow_numpy.bool_codes(table.column(name), 0).view(bool)
     for name in FLAGS:
         if name in table.column_names:
-            values = table.column(name).cast(pa.int8()).fill_null(UNREPORTED)
-            out[name] = np.asarray(values.to_numpy(), dtype=np.int8)
+            out[name] = arrow_numpy.bool_codes(table.column(name), UNREPORTED)
         else:  # a file without the column reports nothing about it
             out[name] = np.full(n, UNREPORTED, dtype=np.int8)
     out["direction"] = _direction(out["score"], table.column("action"))
@@ -94,13 +95,12 @@ def columns_of(table: pa.Table) -> dict[str, Array]:
 
 
 def _floats(column: pa.ChunkedArray) -> Array:
-    """A float column as NumPy: a view of Arrow's buffer when it can be (one chunk of float64
-    without nulls, as a row group of a stored file is), else a copy with NaN for nulls. A fresh
+    """A float column as float64, NaN for nulls: a view of Arrow's buffer when it can be (one
+    chunk of float64 without nulls, as a row group of a stored file is), else a copy. A fresh
     copy is not free: its pages are first touched then, about as costly as decoding them."""
-    if column.num_chunks == 1 and column.type == pa.float64() and column.null_count == 0:
-        values: Array = column.chunk(0).to_numpy(zero_copy_only=True)
-        return values
-    return np.asarray(column.to_numpy(), dtype=np.float64)
+    if not pa.types.is_floating(column.type) or arrow_numpy.number_dtype(column.type) is None:
+        return np.asarray(column.to_numpy(), dtype=np.float64)  # another type: Arrow's way
+    return np.asarray(arrow_numpy.numbers(column, np.nan), dtype=np.float64)
 
 
 def _take(columns: dict[str, Array], rows: slice | Array) -> dict[str, Array]:
