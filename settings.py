@@ -36,8 +36,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict
+
+import data_dirs
 
 ENV_NAMES = (
     "STRATGATE_HOME",
@@ -143,7 +144,7 @@ class Settings(BaseModel):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        home = Path(env.get("STRATGATE_HOME") or platformdirs.user_data_dir("stratgate"))
+        home = data_dirs.home(env)
         store = env.get("STRATGATE_STORE", "sqlite").strip().lower()
         if store not in ("sqlite", "firestore"):
             raise ValueError(f"STRATGATE_STORE: expected sqlite or firestore, got {store!r}")
@@ -161,7 +162,7 @@ class Settings(BaseModel):
             temporal_address=env.get("TEMPORAL_ADDRESS") or None,
             temporal_namespace=env.get("TEMPORAL_NAMESPACE", "default"),
             task_queue=env.get("STRATGATE_TASK_QUEUE", "stratgate"),
-            evidence_dir=Path(env.get("STRATGATE_EVIDENCE_DIR") or home / "evidence"),
+            evidence_dir=data_dirs.evidence_dir(env),
             evidence_source=source,
             env=env.get("STRATGATE_ENV", "embedded"),
             git_sha=env.get("STRATGATE_GIT_SHA") or None,

@@ -11,6 +11,7 @@ import typer
 from cli.common import Json, Strategy, Tenant, Uid, emit_json, fail, run
 from cli.report_view import render_report
 from cli.session import local_operator, local_ports
+from evidence import prefetch
 from evidence.files import FileEvidenceSource
 from evidence.schemas import KINDS
 from governance.errors import GovernanceError
@@ -104,6 +105,7 @@ def report(
                 to=to,
             )
 
+    prefetch.wait()  # the summaries the CLI's child computed during the imports (prefetch)
     result = run(go())
     if as_json:
         emit_json(result.model_dump(mode="json"))

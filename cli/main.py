@@ -11,7 +11,6 @@ import importlib
 import json
 import os
 import sys
-import threading
 import traceback
 from typing import Any
 
@@ -19,7 +18,9 @@ import typer
 from typer.core import TyperGroup
 
 import cpu_tuning  # noqa: F401  (first: NumPy reads its CPU switch when first imported)
+import malloc_tuning  # noqa: F401  (before NumPy allocates: glibc keeps freed arrays)
 from cli import output
+from evidence import prefetch
 
 try:  # typer >= 0.16 carries its own click
     from typer._click.exceptions import ClickException
@@ -106,7 +107,7 @@ def main() -> None:
     code = 1
     as_json = "--json" in sys.argv[1:]
     output.json_errors(as_json)  # every refusal, of every command, as the API's error body
-    prefetch = _prefetch(sys.argv[1:])
+    prefetch.start(sys.argv[1:])  # `evidence report`: its summaries in a child, before imports
     try:
         if as_json:
             code = _run_json()
@@ -119,39 +120,13 @@ def main() -> None:
             print(exc.code, file=sys.stderr)
     except BaseException:
         traceback.print_exc()  # a bug, not a refusal: show it, and still exit deliberately
-    if prefetch is not None:
-        prefetch.join()  # os._exit must not cut a summary being written (a refused report)
+    prefetch.wait()  # a refused report: its child ends with the command, not after it
     tracing = sys.modules.get("tracing_setup")  # imported only by a command that traced
     if tracing is not None:
         tracing.flush()  # os._exit skips the span processor's own flush at exit
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
-
-
-def _prefetch(args: list[str]) -> threading.Thread | None:
-    """`evidence report`: its signal summaries started on a thread now, so reading the file
-    overlaps the report's imports (evidence.prefetch). Only that command, and only with its
-    three ids given plainly (`--tenant T` or `--tenant=T`); anything else is left to typer."""
-    if args[:2] != ["evidence", "report"] or os.environ.get("STRATGATE_EVIDENCE_PREFETCH") == "0":
-        return None
-    ids: dict[str, str] = {}
-    for i, arg in enumerate(args[2:], start=2):
-        name, eq, value = arg.partition("=")
-        if name in ("--tenant", "--uid", "--strategy"):
-            if not eq:
-                value = args[i + 1] if i + 1 < len(args) else ""
-            ids.setdefault(name, value)
-    if len(ids) != 3:
-        return None
-    from evidence.prefetch import start
-    from settings import Settings
-
-    try:
-        evidence_dir = Settings.from_env().evidence_dir
-    except ValueError:  # a bad setting: the command itself reports it
-        return None
-    return start(evidence_dir, ids["--tenant"], ids["--uid"], ids["--strategy"])
 
 
 def _run_json() -> int:

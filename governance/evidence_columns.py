@@ -16,8 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    # Types only: the summarising thread of a cold report (evidence/prefetch.py) imports this
-    # module, and pydantic's models would cost it ~100 ms of GIL beside the report's own imports.
+    # Types only: the metric code (and evidence.partials, which summarises with it) runs without
+    # pydantic's models, so a summary needs nothing of them at run time.
     from governance.metrics.signal_days import DayStats
     from governance.records import EvidenceRef
 
