@@ -1,6 +1,6 @@
 """Where a cold `stratgate evidence report` goes, section by section (ms), on the home
 `bench evidence` left (run that first). Each row is its own fresh process, best of --repeat;
-the report rows are end to end, with and without the prefetch, interleaved (same load).
+the report rows are end to end.
 
     .venv/bin/python -m bench.evidence_sections [--repeat 3]
 """
@@ -23,7 +23,7 @@ CLI += ["--to", "SHADOW", "--json"]
 # In process, after imports: the file read a row group (a day) at a time, then as the report's
 # NumPy columns, then summarised (read + counts + ranks + IC + confidence sort) on two threads.
 SCAN = """
-import sys, time, cpu_tuning
+import sys, time, cpu_tuning, malloc_tuning
 from pathlib import Path
 from evidence.partials import stream_days
 from evidence.signal_scan import SignalFile
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         ("interpreter start (python -c pass)", best([py, "-c", "pass"])),
         (
             "+ numpy, pyarrow, pyarrow.parquet",
-            best([py, "-c", "import cpu_tuning, numpy, pyarrow.parquet"]),
+            best([py, "-c", "import cpu_tuning, malloc_tuning, numpy, pyarrow.parquet"]),
         ),
         (
             "+ every import of the report path",
@@ -85,18 +85,10 @@ def main(argv: list[str] | None = None) -> None:
         ("in process: read + summarise, 2 threads", ms[2]),
         ("report, summaries kept (warm)", best([stratgate, *CLI])),
     ]
-    off, on = [], []
-    for _ in range(args.repeat):  # interleaved: the same load for both
-        off.append(best([stratgate, *CLI], True, 1, STRATGATE_EVIDENCE_PREFETCH="0"))
-        on.append(best([stratgate, *CLI], True, 1))
-    rows += [
-        ("report, no kept summaries, no prefetch", min(off)),
-        ("report, no kept summaries (prefetch)", min(on)),
-    ]
+    rows.append(("report, no kept summaries", best([stratgate, *CLI], True)))
     print(os.popen("uptime").read().strip())
     for label, value in rows:
         print(f"  {label:44} {value:8.0f} ms")
-    print(f"  prefetch/no prefetch = {min(on) / min(off):.2f}")
 
 
 if __name__ == "__main__":
