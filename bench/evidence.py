@@ -179,8 +179,9 @@ def main(argv: list[str] | None = None) -> None:
         f"({pl['process_cpu'] / cold_cpu:.1f}x)"
     )
     print(
-        f"  incremental/full = {kept['seconds'] / full['seconds']:.1%} (summarised at ingest), "
-        f"{incr['seconds'] / full['seconds']:.1%} (in the evaluation) (target <= 10%); "
+        f"  incremental/full = {kept['seconds'] / full['seconds']:.1%} after `evidence ingest` "
+        f"kept the new session's summaries (target <= 10%); "
+        f"{incr['seconds'] / full['seconds']:.1%} when the evaluation summarises it itself; "
         f"equal: {incr['hash'] == full['hash'] == kept['hash']}"
     )
     print(

@@ -107,7 +107,6 @@ def main() -> None:
     code = 1
     as_json = "--json" in sys.argv[1:]
     output.json_errors(as_json)  # every refusal, of every command, as the API's error body
-    prefetch.start(sys.argv[1:])  # `evidence report`: its summaries in a child, before imports
     try:
         if as_json:
             code = _run_json()
