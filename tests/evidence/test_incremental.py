@@ -4,6 +4,8 @@ recomputation gives, exactly, however the evidence was split into files and inge
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -207,3 +209,32 @@ def test_summaries_do_not_depend_on_the_number_of_threads(tmp_path: Path, seed: 
     FileEvidenceSource(tmp_path / "ev").open("t", "u", "s")
     after = {str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob(".partials/*/*")}
     assert after == before and len(before) == 3 * 5
+
+
+def test_two_askers_of_one_file_summarise_it_once(tmp_path: Path, monkeypatch: Any) -> None:
+    """A worker's activities evaluating one strategy at once: the second waits for the first's
+    summary instead of computing it again (one summariser per folder in a process)."""
+    signals, _, _, _ = evidence(5)
+    source = FileEvidenceSource(tmp_path / "ev")
+    source.ingest(
+        "t", "u", "s", "signal_evaluations", write_parquet(tmp_path / "a.parquet", signals)
+    )
+    (path,) = source.files("t", "u", "s", "signal_evaluations")
+    shutil.rmtree(path.parent / partials.FOLDER)  # as after a change of the metric code
+    calls: list[Path] = []
+    real = partials.stream_days
+
+    def slow(p: Path, sink: Any, *args: Any, **kwargs: Any) -> None:
+        calls.append(p)
+        time.sleep(0.3)  # both askers are in partials() while the first summarises
+        real(p, sink, *args, **kwargs)
+
+    monkeypatch.setattr(partials, "stream_days", slow)
+    out: list[Any] = []
+    askers = [threading.Thread(target=lambda: out.append(partials.partials(path))) for _ in "ab"]
+    for a in askers:
+        a.start()
+    for a in askers:
+        a.join()
+    assert calls == [path]
+    assert [len(days) for days in out] == [len(out[0])] * 2 and out[0]

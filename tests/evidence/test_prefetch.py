@@ -136,3 +136,11 @@ def test_a_refused_report_waits_for_its_child(tmp_path: Path) -> None:
     assert summary.name.endswith("." + partials.version())
     whole = ["confidence.f64", "counts.npy", "hits.bool", "ic.npy", "meta.npy"]
     assert sorted(p.name for p in summary.iterdir()) == whole
+
+
+def test_a_strategy_without_signal_files_forks_nothing(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("STRATGATE_EVIDENCE_DIR", str(tmp_path / "ev"))
+    assert prefetch.start(["evidence", "report", *WHERE]) is None
+    (tmp_path / "ev" / "t" / "u" / "s" / "signal_evaluations").mkdir(parents=True)
+    assert prefetch.start(["evidence", "report", *WHERE]) is None
+    prefetch.wait()  # nothing to wait for
