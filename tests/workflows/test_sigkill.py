@@ -22,7 +22,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.enums.v1 import EventType, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -119,7 +119,10 @@ async def test_workers_killed_at_random_lose_and_duplicate_nothing(stack_factory
         await stack.request(name, S.SHADOW)
         await stack.wait_phase(name, Phase.AWAITING_APPROVALS, timeout=180)
         await stack.approve(name, "alice", Role.STRATEGY_REVIEWER)
-        outcome = await asyncio.wait_for(_outcome(stack, name), 240)
+        try:
+            outcome = await asyncio.wait_for(_outcome(stack, name), 240)
+        except Exception as exc:  # a workflow that never answered: say what its history holds
+            raise AssertionError(f"{name}: {exc}\n{await _history_of(stack, name)}") from exc
         assert outcome.phase == Phase.COMMITTED, (name, outcome)
         return await stack.risk(name, K.MARKETDATA_STALE)
 
@@ -172,6 +175,26 @@ async def _outcome(stack: Stack, name: str) -> PromotionStatus:
     fail; `wait_for` asks again and counts it, and whether the workflow code is deterministic
     is decided by replaying every whole history at the end, not by a query."""
     return await stack.wait_for(name, lambda s: s.phase.terminal, timeout=180)
+
+
+async def _history_of(stack: Stack, name: str) -> str:
+    """The promotion's history, an event a line (id, type, and what names a timer, an update or
+    an activity), kept beside the test's files too: what a failure needs to be understood."""
+    wid = promotion_workflow_id(stack.tenant, "quant", name)
+    history = await stack.client.get_workflow_handle(wid).fetch_history()
+    (stack.tmp / f"{name}.history.json").write_text(history.to_json())
+    lines = []
+    for e in history.events:
+        kind = EventType.Name(e.event_type).removeprefix("EVENT_TYPE_")
+        attrs = e.WhichOneof("attributes")
+        what = getattr(e, attrs) if attrs else None
+        names = [
+            getattr(what, "timer_id", ""),
+            what.activity_type.name if what is not None and hasattr(what, "activity_type") else "",
+            getattr(what, "protocol_instance_id", ""),
+        ]
+        lines.append(f"  {e.event_id} {kind} {' '.join(n for n in names if n)}".rstrip())
+    return f"history of {wid} ({stack.tmp / (name + '.history.json')}):\n" + "\n".join(lines)
 
 
 async def _replay_every_history(stack: Stack) -> int:
