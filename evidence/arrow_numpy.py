@@ -36,6 +36,14 @@ def bits(buffer: pa.Buffer, offset: int, n: int) -> Array:
     return np.unpackbits(packed, count=offset + n, bitorder="little")[offset:]
 
 
+def _filled(chunk: pa.Array, values: Array, null: float | int) -> Array:
+    """`values` of the chunk, `null` where the chunk's validity bitmap says null."""
+    if not chunk.null_count:
+        return values
+    valid = bits(chunk.buffers()[0], chunk.offset, len(chunk)).view(bool)
+    return np.where(valid, values, null).astype(values.dtype)
+
+
 def number_dtype(arrow_type: pa.DataType) -> np.dtype[Any] | None:
     """The NumPy dtype whose bytes an Arrow integer, float or timestamp's values buffer holds
     (a timestamp's: int64 counts of its unit); None for any other type."""
@@ -59,12 +67,10 @@ def numbers(column: pa.ChunkedArray | pa.Array, null: float | int) -> Array:
     parts = []
     for chunk in _chunks(column):
         n, offset = len(chunk), chunk.offset
-        validity, data = chunk.buffers()[:2]
+        data = chunk.buffers()[1]
         values = np.frombuffer(data, dtype=dtype, count=n, offset=offset * dtype.itemsize)
         values.flags.writeable = False  # Arrow's memory: immutable, as its own views are
-        if chunk.null_count:
-            values = np.where(bits(validity, offset, n).view(bool), values, null).astype(dtype)
-        parts.append(values)
+        parts.append(_filled(chunk, values, null))
     return _join(parts, dtype)
 
 
@@ -76,9 +82,5 @@ def bool_codes(column: pa.ChunkedArray | pa.Array, null: int) -> Array:
     parts = []
     for chunk in _chunks(column):
         n, offset = len(chunk), chunk.offset
-        validity, data = chunk.buffers()
-        codes = bits(data, offset, n).view(np.int8)
-        if chunk.null_count:
-            codes = np.where(bits(validity, offset, n).view(bool), codes, np.int8(null))
-        parts.append(codes)
+        parts.append(_filled(chunk, bits(chunk.buffers()[1], offset, n).view(np.int8), null))
     return _join(parts, np.dtype(np.int8))

@@ -9,7 +9,7 @@ import pytest
 
 from governance.audit_chain import unchained
 from governance.errors import RecordConflict
-from governance.identity import TokenKind, hash_token, new_token_record
+from governance.identity import ApiToken, TokenKind, hash_token, new_token_record
 from governance.live import TokenRefused, issue
 from governance.policy import default_policy
 from governance.policy_chain import computed_policy_hash, unstamped, verify_policy_chain
@@ -241,16 +241,16 @@ async def test_system_status(store: GovernanceStore, tenant: str) -> None:
         await store.put_system_status(before)  # one document for every tenant: leave it be
 
 
+def a_token(secret: str, kind: TokenKind, tenant: str, subject: str) -> ApiToken:
+    """A token issued at NOW for a minute."""
+    return new_token_record(
+        token=secret, kind=kind, tenant_id=tenant, subject=subject, now=NOW, ttl_seconds=60
+    )
+
+
 async def test_api_tokens(store: GovernanceStore, tenant: str) -> None:
     secret = f"t0k-{tenant}"  # API tokens are global: a name of this test's own
-    api = new_token_record(
-        token=secret,
-        kind=TokenKind.PERSONAL,
-        tenant_id=tenant,
-        subject="bob",
-        now=NOW,
-        ttl_seconds=60,
-    )
+    api = a_token(secret, TokenKind.PERSONAL, tenant, "bob")
     assert await store.get_api_token(hash_token(secret)) is None
     await store.put_api_token(api)
     assert await store.get_api_token(hash_token(secret)) == api
@@ -267,14 +267,7 @@ async def test_a_token_and_its_audit_event_land_together(
     store: GovernanceStore, tenant: str
 ) -> None:
     secret = f"t0k-audited-{tenant}"
-    api = new_token_record(
-        token=secret,
-        kind=TokenKind.SERVICE,
-        tenant_id=tenant,
-        subject="risk",
-        now=NOW,
-        ttl_seconds=60,
-    )
+    api = a_token(secret, TokenKind.SERVICE, tenant, "risk")
     issued = token_issued(api, by="ops", event_id="tok-1")
     await store.put_api_token(api, issued)
     assert await store.get_api_token(api.token_hash) == api
